@@ -1,0 +1,137 @@
+"""The catalogue: the model and every indicator of a folder, loaded, validated and bound.
+
+`load_catalogue` runs the first three stages for every file and reports every error of
+every file at once (it never stops at the first).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
+from .load import Document, load_file
+from .model import Model, build_model
+from .resolve import BoundIndicator, resolve_indicator
+from .validate import validate_schema
+
+MODEL_FILE = "model.yaml"
+SCHEMA_LINE = "# yaml-language-server: $schema="
+
+
+def default_indicators_dir() -> Path:
+    """The project's indicators/ folder (next to the engine package)."""
+    return Path(__file__).resolve().parent.parent / "indicators"
+
+
+@dataclass
+class Catalogue:
+    directory: Path
+    model: Model | None
+    indicators: dict[str, BoundIndicator] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def get(self, indicator_id: str) -> BoundIndicator:
+        if indicator_id not in self.indicators:
+            raise EngineError([Diagnostic(Position(str(self.directory)), "E_UNKNOWN_INDICATOR",
+                                          f"no indicator '{indicator_id}' in the catalogue",
+                                          did_you_mean(indicator_id, self.indicators))])
+        return self.indicators[indicator_id]
+
+    def select(self, ids: list[str] | None) -> list[BoundIndicator]:
+        if not ids:
+            return [self.indicators[k] for k in sorted(self.indicators)]
+        problems = [i for i in ids if i not in self.indicators]
+        if problems:
+            raise EngineError([Diagnostic(Position(str(self.directory)), "E_UNKNOWN_INDICATOR",
+                                          f"no indicator '{i}' in the catalogue", did_you_mean(i, self.indicators))
+                               for i in problems])
+        return [self.indicators[i] for i in ids]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _check_schema_line(doc_text: str, file: str, diags: Diagnostics) -> None:
+    first = doc_text.splitlines()[0] if doc_text else ""
+    if not first.startswith(SCHEMA_LINE):
+        diags.warning(Position(file, 1, 1), "W_SCHEMA_LINE",
+                      "the file does not start with the schema line, so editors cannot check it",
+                      f"add as first line: {SCHEMA_LINE}../engine/schemas/indicator.schema.json")
+
+
+def load_model(directory: Path, diags: Diagnostics) -> Model | None:
+    path = directory / MODEL_FILE
+    if not path.exists():
+        diags.error(Position(_display(path)), "E_FILE_NOT_FOUND", f"no data model: {_display(path)} is missing",
+                    "a catalogue folder holds model.yaml and one YAML file per indicator")
+        return None
+    doc = load_file(path, diags, _display(path))
+    if doc is None or not validate_schema(doc, "model", diags):
+        return None
+    return build_model(doc, diags)
+
+
+def indicator_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.y*ml") if f.name != MODEL_FILE and f.suffix in (".yaml", ".yml"))
+        else:
+            files.append(p)
+    return files
+
+
+def load_catalogue(directory: Path | str | None = None, files: list[Path] | None = None) -> Catalogue:
+    """Load model.yaml of `directory` and the indicator files (default: every YAML file there)."""
+    directory = Path(directory) if directory else default_indicators_dir()
+    diags = Diagnostics()
+    if not directory.is_dir():
+        diags.error(Position(_display(directory)), "E_FILE_NOT_FOUND", f"no such folder: {_display(directory)}",
+                    "pass --indicators DIR with the folder holding model.yaml")
+        return Catalogue(directory, None, diagnostics=diags.items)
+    model = load_model(directory, diags)
+    catalogue = Catalogue(directory, model)
+    first_seen: dict[str, Position] = {}
+    for path in indicator_files(files if files is not None else [directory]):
+        display = _display(path)
+        if path.name == MODEL_FILE:
+            continue
+        doc = load_file(path, diags, display)
+        if doc is None:
+            continue
+        try:
+            _check_schema_line(path.read_text("utf-8"), display, diags)
+        except OSError:
+            pass
+        if not isinstance(doc.data, dict):
+            diags.error(doc.pos(()), "E_SCHEMA", "an indicator file must be a YAML mapping (key: value lines)")
+            continue
+        if not validate_schema(doc, "indicator", diags):
+            continue
+        ind_id = doc.data["id"]
+        if ind_id in first_seen:
+            diags.error(doc.pos(("id",)), "E_DUPLICATE_ID",
+                        f"indicator id '{ind_id}' is already used by {first_seen[ind_id]}",
+                        "every indicator needs its own id; rename one of them")
+            continue
+        first_seen[ind_id] = doc.pos(("id",))
+        if path.stem != ind_id:
+            diags.warning(doc.pos(("id",)), "W_FILE_NAME", f"the file is named '{path.name}' but the id is '{ind_id}'",
+                          f"name the file {ind_id}.yaml so it can be found")
+        catalogue.documents[ind_id] = doc
+        if model is None:
+            continue
+        bound = resolve_indicator(doc, model, diags)
+        if bound is not None:
+            catalogue.indicators[ind_id] = bound
+    catalogue.diagnostics = diags.items
+    return catalogue

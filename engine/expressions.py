@@ -1,0 +1,129 @@
+"""Analyst expressions: parsed by sqlglot and accepted only from an allowlist.
+
+An analyst writes simple column expressions (`avslutsorsak = 'efter_insats'`,
+`datum - fall.startdatum + 1`). Anything outside the allowlist of node types and
+functions (a subquery, a second statement, DDL/DML, a table function such as
+`read_csv`, a system function) is rejected here, before any name is bound.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from .diagnostics import Diagnostics, Position
+
+READ_DIALECT = "duckdb"
+
+ALLOWED_NODES: tuple[type, ...] = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
+    exp.And, exp.Or, exp.Not, exp.Is, exp.In, exp.Between, exp.Like,
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg,
+    exp.Case, exp.If, exp.Cast, exp.DataType,
+)
+# Functions an analyst may call, by sqlglot node type: name shown to the analyst.
+ALLOWED_FUNCTIONS: dict[type, str] = {
+    exp.Coalesce: "coalesce", exp.StartsWith: "starts_with", exp.Upper: "upper",
+    exp.Lower: "lower", exp.Length: "length", exp.Abs: "abs", exp.Round: "round",
+    exp.Substring: "substring", exp.Least: "least", exp.Greatest: "greatest",
+    exp.Nullif: "nullif",
+}
+ALLOWED_CAST_TYPES = {
+    exp.DataType.Type.DATE: "date", exp.DataType.Type.INT: "integer",
+    exp.DataType.Type.BIGINT: "bigint", exp.DataType.Type.DOUBLE: "double",
+    exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "varchar",
+}
+FUNCTION_NAMES = sorted(ALLOWED_FUNCTIONS.values())
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an expression's text sits, to place errors inside it."""
+    text: str
+    position: Position
+    quoted_offset: int = 0
+
+    def at(self, offset: int) -> Position:
+        if not self.position.line or "\n" in self.text:
+            return self.position
+        return Position(self.position.file, self.position.line,
+                        self.position.col + self.quoted_offset + offset)
+
+
+def node_offset(node: exp.Expression) -> int:
+    """Character offset of a node in its source text, where sqlglot recorded it."""
+    for candidate in [node, *node.find_all(exp.Identifier, exp.Literal)]:
+        meta = getattr(candidate, "_meta", None) or {}
+        if "start" in meta:
+            return int(meta["start"])
+    return 0
+
+
+def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | None:
+    """Parse one analyst expression and check it against the allowlist."""
+    text = source.text
+    if not isinstance(text, str) or not text.strip():
+        diags.error(source.position, "E_EXPR_EMPTY", "the expression is empty",
+                    "write a column expression such as: avslutsorsak = 'efter_insats'")
+        return None
+    try:
+        statements = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        col = max(int(first.get("col", 1)) - 1, 0)
+        diags.error(source.at(col), "E_EXPR_SYNTAX",
+                    f"cannot read the expression '{text}': {first.get('description', str(exc))}",
+                    "write a simple column expression, e.g. utfall IN ('arbete', 'utbildning')")
+        return None
+    except TokenError as exc:
+        diags.error(source.position, "E_EXPR_SYNTAX", f"cannot read the expression '{text}': {exc}",
+                    "check the quotes: text values are written in single quotes, 'like this'")
+        return None
+    if len(statements) != 1:
+        diags.error(source.at(text.find(";") if ";" in text else 0), "E_EXPR_STATEMENTS",
+                    "an expression must be exactly one expression, not several statements",
+                    "remove the ';' and what follows it")
+        return None
+    tree = statements[0]
+    ok = True
+    for node in tree.walk():
+        if isinstance(node, ALLOWED_NODES):
+            if isinstance(node, exp.DataType) and node.this not in ALLOWED_CAST_TYPES:
+                diags.error(source.at(node_offset(node)), "E_EXPR_TYPE_NAME",
+                            f"cannot convert to type {node.sql()}",
+                            "allowed types: " + ", ".join(sorted(set(ALLOWED_CAST_TYPES.values()))))
+                ok = False
+            continue
+        if type(node) in ALLOWED_FUNCTIONS:
+            continue
+        ok = False
+        if isinstance(node, (exp.Subquery, exp.Select, exp.Query)):
+            diags.error(source.at(node_offset(node)), "E_EXPR_SUBQUERY",
+                        "a subquery is not allowed in an expression",
+                        "to test related rows use a condition {exists: <relationship>, where: ...}")
+        elif isinstance(node, (exp.Func,)) or isinstance(node, exp.Anonymous):
+            name = node.sql_name() if not isinstance(node, exp.Anonymous) else str(node.this)
+            diags.error(source.at(node_offset(node)), "E_EXPR_FUNCTION",
+                        f"function '{name.lower()}' is not allowed",
+                        "allowed functions: " + ", ".join(FUNCTION_NAMES))
+        elif isinstance(node, exp.Star):
+            diags.error(source.at(node_offset(node)), "E_EXPR_NODE", "'*' is not allowed in an expression",
+                        "name the column")
+        else:
+            diags.error(source.at(node_offset(node)), "E_EXPR_NODE",
+                        f"'{node.sql(dialect=READ_DIALECT)}' ({type(node).__name__}) is not allowed in an expression",
+                        "use columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, "
+                        "arithmetic, CASE and the allowed functions")
+        break  # one error per expression: the rest is likely noise
+    return tree if ok else None
+
+
+def column_paths(tree: exp.Expression) -> list[exp.Column]:
+    return list(tree.find_all(exp.Column))
+
+
+def column_path(column: exp.Column) -> tuple[str, ...]:
+    return tuple(part.name for part in column.parts)

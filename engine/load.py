@@ -1,0 +1,137 @@
+"""Stage 1, load: YAML files to plain Python data plus the source position of every node.
+
+`Document.pos(path)` gives the position of the value at a JSON-pointer-like path (a tuple
+of keys and indexes) and `Document.key_pos(path)` that of the mapping key naming it, so
+later stages can point at `file:line:col` without carrying YAML nodes around.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import re
+
+import yaml
+
+from .diagnostics import Diagnostics, Position
+
+PathKey = tuple
+
+
+@dataclass
+class Document:
+    file: str
+    data: Any
+    positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    quoted: set = field(default_factory=set)  # paths of quoted scalars (text starts one column later)
+
+    def pos(self, path: PathKey = ()) -> Position:
+        """Position of the value at `path`, or of its nearest ancestor that is known."""
+        path = tuple(path)
+        while path not in self.positions and path:
+            path = path[:-1]
+        line, col = self.positions.get(path, (0, 0))
+        return Position(self.file, line, col)
+
+    def text_pos(self, path: PathKey, offset: int) -> Position:
+        """Position of character `offset` inside the one-line string at `path`."""
+        base = self.pos(path)
+        if not base.line:
+            return base
+        return Position(base.file, base.line, base.col + offset + (1 if tuple(path) in self.quoted else 0))
+
+    def key_pos(self, path: PathKey) -> Position:
+        path = tuple(path)
+        if path in self.key_positions:
+            line, col = self.key_positions[path]
+            return Position(self.file, line, col)
+        return self.pos(path)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: `on`, `off`, `yes`, `no` stay words (`on: datum`)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader, diags: Diagnostics):
+    doc.positions[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                diags.error(Position(doc.file, *_mark(key_node)), "E_YAML",
+                            "a mapping key must be a plain word")
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                diags.error(Position(doc.file, *_mark(key_node)), "E_DUPLICATE_KEY",
+                            f"key '{key}' is given twice in the same mapping",
+                            "keep one of them; YAML would silently use the last")
+            doc.key_positions[path + (key,)] = _mark(key_node)
+            result[key] = _convert(value_node, path + (key,), doc, loader, diags)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, path + (i,), doc, loader, diags) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"'):
+        doc.quoted.add(path)
+    return loader.construct_object(node, deep=True)
+
+
+def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
+    """Parse one YAML document; on a syntax error record it and return None."""
+    doc = Document(file=file, data=None)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            diags.error(Position(file, 1, 1), "E_EMPTY", "the file is empty",
+                        "write the definition as a YAML mapping")
+            return None
+        doc.data = _convert(node, (), doc, loader, diags)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = exc.problem or exc.context or "invalid YAML"
+        diags.error(Position(file, line, col), "E_YAML", f"YAML syntax error: {problem}",
+                    "check indentation, quotes and that a ':' follows each key; quote text that "
+                    "contains ': ' or starts with a special character")
+        return None
+    except yaml.YAMLError as exc:  # pragma: no cover - defensive
+        diags.error(Position(file, 1, 1), "E_YAML", f"YAML error: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    return doc
+
+
+def load_file(path: Path, diags: Diagnostics, display: str | None = None) -> Document | None:
+    file = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        diags.error(Position(file), "E_FILE_NOT_FOUND", f"no such file: {file}",
+                    "check the path")
+        return None
+    except UnicodeDecodeError as exc:
+        diags.error(Position(file), "E_ENCODING", f"the file is not UTF-8 ({exc.reason})",
+                    "save it as UTF-8")
+        return None
+    except OSError as exc:
+        diags.error(Position(file), "E_FILE", f"cannot read {file}: {exc.strerror}")
+        return None
+    return load_text(text, file, diags)

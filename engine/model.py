@@ -1,0 +1,191 @@
+"""The data model: entities, typed columns, relationships, temporal relationships.
+
+Built from the validated model YAML. Every name an indicator uses is bound against this.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from .diagnostics import Diagnostics, Position, did_you_mean
+from .expressions import Source, column_path, node_offset, parse_expression
+from .load import Document
+
+NUMERIC = {"bigint", "integer", "double"}
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    nullable: bool = False
+    values: list[str] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    title: dict[str, str] = field(default_factory=dict)
+    pattern: str | None = None
+
+
+@dataclass
+class Calculated:
+    name: str
+    type: str
+    expr: exp.Expression  # over the entity's own columns, unqualified
+    description: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Relationship:
+    """Many-to-one (`to_many=False`: source.foreign_key -> target.key) or its reverse."""
+    name: str
+    source: str       # entity the path starts from
+    target: str       # entity the path arrives at
+    foreign_key: str  # column holding the key, on the many side
+    to_many: bool
+
+
+@dataclass
+class Entity:
+    name: str
+    key: str
+    columns: dict[str, Column]
+    calculated: dict[str, Calculated] = field(default_factory=dict)
+    relationships: dict[str, Relationship] = field(default_factory=dict)  # to-one and to-many
+    title: dict[str, str] = field(default_factory=dict)
+    plural: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return [*self.columns, *self.calculated, *self.relationships]
+
+
+@dataclass
+class Temporal:
+    name: str
+    entity: str
+    match_on: str
+    start: str
+    end: str
+    unique_per: list[str]
+    description: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Model:
+    name: str
+    version: int
+    entities: dict[str, Entity]
+    temporal: dict[str, Temporal]
+    file: str = ""
+
+    def column_type(self, entity: str, column: str) -> str:
+        ent = self.entities[entity]
+        if column in ent.columns:
+            return ent.columns[column].type
+        return ent.calculated[column].type
+
+    def find_column(self, name: str) -> Column | None:
+        """The declaration of a column name (for labels of breakdown values)."""
+        for ent in self.entities.values():
+            if name in ent.columns:
+                return ent.columns[name]
+        return None
+
+
+def build_model(doc: Document, diags: Diagnostics) -> Model | None:
+    """Model from a schema-valid document, with the checks a schema cannot express."""
+    data = doc.data
+    entities: dict[str, Entity] = {}
+    for ename, edata in data["entities"].items():
+        columns = {
+            cname: Column(cname, c["type"], c.get("nullable", False), c.get("values"),
+                          c.get("labels", {}), c.get("title", {}), c.get("pattern"))
+            for cname, c in edata["columns"].items()
+        }
+        entities[ename] = Entity(ename, edata["key"], columns, title=edata.get("title", {}),
+                                 plural=edata.get("plural", edata.get("title", {})))
+        if edata["key"] not in columns:
+            diags.error(doc.pos(("entities", ename, "key")), "E_MODEL_KEY",
+                        f"key '{edata['key']}' of entity '{ename}' is not one of its columns",
+                        did_you_mean(edata["key"], columns))
+        for cname, c in edata["columns"].items():
+            for label in c.get("labels", {}):
+                if c.get("values") is not None and label not in c["values"]:
+                    diags.error(doc.key_pos(("entities", ename, "columns", cname, "labels", label)),
+                                "E_MODEL_LABEL", f"label for '{label}', which is not an allowed value of {ename}.{cname}",
+                                did_you_mean(label, c["values"]))
+    # relationships and their reverses
+    for ename, edata in data["entities"].items():
+        ent = entities[ename]
+        for rname, r in edata.get("relationships", {}).items():
+            path = ("entities", ename, "relationships", rname)
+            if rname in ent.columns:
+                diags.error(doc.key_pos(path), "E_MODEL_NAME_CLASH",
+                            f"relationship '{rname}' has the name of a column of '{ename}'",
+                            "name relationships after what they lead to, e.g. 'fall' for fall_id")
+            if r["to"] not in entities:
+                diags.error(doc.pos(path + ("to",)), "E_UNKNOWN_ENTITY",
+                            f"relationship '{rname}' leads to unknown entity '{r['to']}'",
+                            did_you_mean(r["to"], entities))
+                continue
+            if r["foreign_key"] not in ent.columns:
+                diags.error(doc.pos(path + ("foreign_key",)), "E_UNKNOWN_COLUMN",
+                            f"foreign key '{r['foreign_key']}' is not a column of '{ename}'",
+                            did_you_mean(r["foreign_key"], ent.columns))
+                continue
+            ent.relationships[rname] = Relationship(rname, ename, r["to"], r["foreign_key"], False)
+            reverse = r.get("reverse")
+            if reverse:
+                target = entities[r["to"]]
+                if reverse in target.relationships or reverse in target.columns:
+                    diags.error(doc.pos(path + ("reverse",)), "E_MODEL_NAME_CLASH",
+                                f"reverse name '{reverse}' is already used on entity '{r['to']}'",
+                                "choose another plural name")
+                    continue
+                target.relationships[reverse] = Relationship(reverse, r["to"], ename, r["foreign_key"], True)
+    # calculated columns: expressions over the entity's own stored columns
+    for ename, edata in data["entities"].items():
+        ent = entities[ename]
+        for cname, c in edata.get("calculated", {}).items():
+            path = ("entities", ename, "calculated", cname, "expr")
+            if cname in ent.columns:
+                diags.error(doc.key_pos(path[:-1]), "E_MODEL_NAME_CLASH",
+                            f"calculated column '{cname}' has the name of a stored column")
+                continue
+            source = Source(c["expr"], doc.pos(path), 1 if path in doc.quoted else 0)
+            tree = parse_expression(source, diags)
+            if tree is None:
+                continue
+            bad = False
+            for col in tree.find_all(exp.Column):
+                parts = column_path(col)
+                if len(parts) != 1 or parts[0] not in ent.columns:
+                    diags.error(source.at(node_offset(col)), "E_UNKNOWN_COLUMN",
+                                f"'{'.'.join(parts)}' is not a column of '{ename}' (a calculated column "
+                                "uses only its entity's own columns)",
+                                did_you_mean(parts[-1], ent.columns))
+                    bad = True
+            if not bad:
+                ent.calculated[cname] = Calculated(cname, c["type"], tree, c.get("description", {}))
+    temporal: dict[str, Temporal] = {}
+    for tname, t in data.get("temporal", {}).items():
+        path = ("temporal", tname)
+        if t["entity"] not in entities:
+            diags.error(doc.pos(path + ("entity",)), "E_UNKNOWN_ENTITY",
+                        f"unknown entity '{t['entity']}'", did_you_mean(t["entity"], entities))
+            continue
+        cols = entities[t["entity"]].columns
+        ok = True
+        for key in ("match_on", "start", "end"):
+            if t[key] not in cols:
+                diags.error(doc.pos(path + (key,)), "E_UNKNOWN_COLUMN",
+                            f"'{t[key]}' is not a column of '{t['entity']}'", did_you_mean(t[key], cols))
+                ok = False
+        for i, u in enumerate(t.get("unique_per", [])):
+            if u not in cols:
+                diags.error(doc.pos(path + ("unique_per", i)), "E_UNKNOWN_COLUMN",
+                            f"'{u}' is not a column of '{t['entity']}'", did_you_mean(u, cols))
+                ok = False
+        if ok:
+            temporal[tname] = Temporal(tname, t["entity"], t["match_on"], t["start"], t["end"],
+                                       list(t.get("unique_per", [])), t.get("description", {}))
+    return Model(data["model"], data["version"], entities, temporal, doc.file)

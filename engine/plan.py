@@ -1,0 +1,73 @@
+"""Stage 4, plan: a bound indicator and a period become the stages of one query.
+
+candidates (only with one_per): the entity's rows in the period that pass `where`,
+    ranked per unit key;
+population: one row per unit, with the breakdown columns, the measure's value and the
+    numerator flag;
+aggregate: the total and every breakdown row in one grouping-sets pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from .periods import Period
+from .resolve import BoundIndicator, Join, Selection
+
+RANK = "unit_rank"
+
+
+@dataclass
+class Stage:
+    source: str                 # table or CTE name
+    alias: str
+    joins: list[Join]
+    where: list[exp.Expression]
+    select: list[tuple[str, exp.Expression]] = field(default_factory=list)  # (name, expression)
+    select_all_of_alias: bool = False
+    rank: Selection | None = None
+
+
+@dataclass
+class QueryPlan:
+    indicator: BoundIndicator
+    period: Period
+    candidates: Stage | None
+    population: Stage
+    dimensions: list[str]
+    measure_kind: str
+    p: float | None
+
+
+def date_literal(value) -> exp.Expression:
+    return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("date"))
+
+
+def in_period(expr: exp.Expression, period: Period) -> exp.Expression:
+    return exp.Between(this=expr.copy(), low=date_literal(period.first), high=date_literal(period.last))
+
+
+def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
+    period_condition = in_period(bound.period, period)
+    candidates = None
+    if bound.selection is not None:
+        sel = bound.selection
+        candidates = Stage(bound.entity, bound.alias, sel.joins, [period_condition, *sel.where],
+                           select_all_of_alias=True, rank=sel)
+        population_where = [exp.column(RANK, table=bound.alias).eq(1), *bound.where]
+        source = "candidates"
+    else:
+        population_where = [period_condition, *bound.where]
+        source = bound.entity
+    select: list[tuple[str, exp.Expression]] = [(b.name, b.expr) for b in bound.breakdowns]
+    m = bound.measure
+    if m.value is not None:
+        select.append(("measure_value", m.value))
+    if m.numerator is not None:
+        select.append(("in_numerator", exp.Case(ifs=[exp.If(this=m.numerator, true=exp.Literal.number(1))],
+                                                default=exp.Literal.number(0))))
+    if not select:
+        select.append(("unit", exp.Literal.number(1)))
+    population = Stage(source, bound.alias, bound.joins, population_where, select)
+    return QueryPlan(bound, period, candidates, population, [b.name for b in bound.breakdowns], m.kind, m.p)

@@ -1,0 +1,182 @@
+"""Stage 5, render: a query plan becomes one sqlglot tree, then SQL for a dialect.
+
+The tree is built from sqlglot nodes only. Dialect traps handled here:
+- exact median/percentile: sqlglot turns them into approximate functions for some
+  dialects, so each dialect's exact aggregate is built explicitly, and dialects that
+  have none refuse with a reason;
+- day differences: each dialect's own form;
+- division: always CAST(.. AS DOUBLE) / NULLIF(.., 0) (see resolve.safe_divide);
+- booleans are counted as SUM(CASE WHEN .. THEN 1 ELSE 0 END).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .plan import RANK, QueryPlan, Stage
+from .resolve import LookupJoin, RelatedJoin, ToOneJoin
+
+DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
+
+
+class CompileRefused(Exception):
+    """The indicator cannot be computed exactly in this dialect."""
+
+
+def _and(conditions: list[exp.Expression]) -> exp.Expression | None:
+    conditions = [c.copy() for c in conditions]
+    return exp.and_(*conditions) if conditions else None
+
+
+def _join_to_one(join: ToOneJoin) -> exp.Join:
+    on = exp.column(join.key, table=join.alias).eq(exp.column(join.foreign_key, table=join.left_alias))
+    return exp.Join(this=exp.to_table(join.entity).as_(join.alias), on=on, side="LEFT")
+
+
+def _join_lookup(join: LookupJoin) -> exp.Join:
+    t = join.temporal
+    a = join.alias
+    on_date = join.on
+    conditions = [
+        exp.column(t.match_on, table=a).eq(exp.column(t.match_on, table=join.root_alias)),
+        exp.LTE(this=exp.column(t.start, table=a), expression=on_date.copy()),
+        exp.paren(exp.or_(exp.column(t.end, table=a).is_(exp.null()),
+                          exp.LTE(this=on_date.copy(), expression=exp.column(t.end, table=a)))),
+        *[w.copy() for w in join.where],
+    ]
+    return exp.Join(this=exp.to_table(join.entity).as_(a), on=exp.and_(*conditions), side="LEFT")
+
+
+def _join_related(join: RelatedJoin) -> exp.Join:
+    first = join.hops[0]
+    query = exp.select(join.link.copy().as_("anchor_key"))
+    if join.aggregate == "count":
+        query = query.select(exp.Count(this=exp.Star()).as_("value"))
+    else:
+        func = {"min": exp.Min, "max": exp.Max, "sum": exp.Sum}[join.aggregate]
+        query = query.select(func(this=join.value.copy()).as_("value"))
+    query = query.from_(exp.to_table(first.entity).as_(first.alias))
+    for hop in join.hops[1:]:
+        query = query.join(exp.to_table(hop.entity).as_(hop.alias), on=hop.on_left.copy().eq(hop.on_right.copy()),
+                           join_type="INNER")
+    for inner in join.inner_joins:
+        query = query.join(_join_to_one(inner))
+    query = query.where(exp.and_(join.link.copy().is_(exp.null()).not_(), *[w.copy() for w in join.where]))
+    query = query.group_by(join.link.copy())
+    on = exp.column("anchor_key", table=join.alias).eq(exp.column(join.anchor_key, table=join.anchor_alias))
+    return exp.Join(this=exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(join.alias))),
+                    on=on, side="LEFT")
+
+
+def _joins(stage: Stage) -> list[exp.Join]:
+    out = []
+    for join in stage.joins:
+        if isinstance(join, ToOneJoin):
+            out.append(_join_to_one(join))
+        elif isinstance(join, LookupJoin):
+            out.append(_join_lookup(join))
+        else:
+            out.append(_join_related(join))
+    return out
+
+
+def _stage_select(stage: Stage) -> exp.Select:
+    if stage.select_all_of_alias:
+        query = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(stage.alias)))
+    else:
+        query = exp.select(*[e.copy().as_(name) for name, e in stage.select])
+    if stage.rank is not None:
+        window = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=[stage.rank.partition.copy()],
+            order=exp.Order(expressions=[exp.Ordered(this=o.copy(), desc=False, nulls_first=False)
+                                         for o in stage.rank.order]),
+        )
+        query = query.select(window.as_(RANK))
+    query = query.from_(exp.to_table(stage.source).as_(stage.alias))
+    for join in _joins(stage):
+        query = query.join(join)
+    where = _and(stage.where)
+    if where is not None:
+        query = query.where(where)
+    return query
+
+
+def _quantile(value: exp.Expression, p: float, dialect: str, name: str) -> exp.Expression:
+    lit = exp.Literal.number(p)
+    if dialect == "duckdb":
+        return exp.Anonymous(this="QUANTILE_CONT", expressions=[value, lit])
+    if dialect == "spark":
+        return exp.Anonymous(this="PERCENTILE", expressions=[value, lit])  # exact in Spark
+    if dialect in ("postgres", "snowflake"):
+        return exp.WithinGroup(this=exp.PercentileCont(this=lit),
+                               expression=exp.Order(expressions=[exp.Ordered(this=value, nulls_first=False)]))
+    reasons = {
+        "trino": "Trino has no exact percentile aggregate (only approx_percentile)",
+        "bigquery": "BigQuery's exact PERCENTILE_CONT is an analytic (window) function only, not an aggregate",
+    }
+    raise CompileRefused(f"{reasons.get(dialect, dialect + ' has no exact percentile aggregate')}, so the exact "
+                         f"{name} cannot be computed there; compile for duckdb, spark, postgres or snowflake")
+
+
+def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expression]:
+    n = exp.Count(this=exp.Star())
+    kind = plan.measure_kind
+    value_col = exp.column("measure_value")
+    nothing = exp.cast(exp.null(), exp.DataType.build("bigint"))
+    if kind == "count":
+        value = exp.Count(this=exp.Star())
+    elif kind == "count_distinct":
+        value = exp.Count(this=exp.Distinct(expressions=[value_col]))
+    elif kind == "share":
+        numerator = exp.Coalesce(this=exp.Sum(this=exp.column("in_numerator")), expressions=[exp.Literal.number(0)])
+        value = exp.Div(this=exp.cast(exp.Sum(this=exp.column("in_numerator")), exp.DataType.build("double")),
+                        expression=exp.Nullif(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0)),
+                        typed=False, safe=False)
+        return [value.as_("value"), numerator.as_("numerator"), exp.Count(this=exp.Star()).as_("denominator"),
+                n.as_("n")]
+    elif kind == "mean":
+        value = exp.Avg(this=exp.cast(value_col, exp.DataType.build("double")))
+    elif kind == "sum":
+        value = exp.Sum(this=value_col)
+    elif kind == "median":
+        value = _quantile(value_col, 0.5, dialect, "median")
+    elif kind == "percentile":
+        value = _quantile(value_col, plan.p, dialect, f"percentile {plan.p}")
+    else:  # pragma: no cover
+        raise ValueError(kind)
+    return [value.as_("value"), nothing.as_("numerator"), nothing.copy().as_("denominator"), n.as_("n")]
+
+
+def _dialect_fixes(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """Rewrite portable nodes into the form each dialect computes exactly."""
+    def fix(node):
+        if isinstance(node, exp.DateDiff):
+            later, earlier = node.this, node.expression
+            if dialect in ("postgres",):
+                return exp.paren(exp.Sub(this=exp.cast(later, "date"), expression=exp.cast(earlier, "date")))
+            if dialect == "spark":
+                return exp.Anonymous(this="DATEDIFF", expressions=[later, earlier])
+        return node
+    return tree.transform(fix)
+
+
+def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
+    """The whole query for one indicator and period, as a sqlglot tree."""
+    if dialect not in DIALECTS:
+        raise CompileRefused(f"unknown dialect '{dialect}': choose one of {', '.join(DIALECTS)}")
+    query = exp.select()
+    dims = plan.dimensions
+    for d in dims:
+        query = query.select(exp.Grouping(expressions=[exp.column(d)]).as_(f"grouping_{d}"), exp.column(d))
+    query = query.select(*_aggregate(plan, dialect)).from_("population")
+    if dims:
+        sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(d)]) for d in dims]
+        query = query.group_by(exp.GroupingSets(expressions=sets))
+    if plan.candidates is not None:
+        query = query.with_("candidates", as_=_stage_select(plan.candidates))
+    query = query.with_("population", as_=_stage_select(plan.population))
+    return _dialect_fixes(query, dialect)
+
+
+def render_sql(plan: QueryPlan, dialect: str = "duckdb", pretty: bool = True) -> str:
+    return build_query(plan, dialect).sql(dialect=dialect, pretty=pretty)

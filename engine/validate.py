@@ -1,0 +1,114 @@
+"""Stage 2, validate: JSON Schema checks with positions and plain-language messages.
+
+The schemas ship in `engine/schemas/` (draft 2020-12, `additionalProperties: false`), so
+editors check the same rules through the `# yaml-language-server: $schema=` line.
+Semantic checks that need the model (names, types) belong to `resolve`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from importlib import resources
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from .diagnostics import Diagnostics, did_you_mean
+from .load import Document
+
+SCHEMAS = ("model", "indicator", "fixture")
+
+
+@lru_cache(maxsize=None)
+def schema(name: str) -> dict:
+    text = resources.files("engine").joinpath("schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(name))
+
+
+def _jsonable(value):
+    """YAML gives dates; the schemas see them as the strings a JSON editor would."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For oneOf/anyOf, the alternative that got furthest explains best."""
+    while error.context:
+        best = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+        if len(best.absolute_path) <= len(error.absolute_path) and best.validator == "type":
+            break
+        error = best
+    return error
+
+
+def _describe_type(expected) -> str:
+    names = {"string": "text", "integer": "a whole number", "number": "a number",
+             "object": "a mapping (key: value lines)", "array": "a list (lines starting with '-')",
+             "boolean": "true or false", "null": "null"}
+    if isinstance(expected, list):
+        return " or ".join(names.get(e, e) for e in expected)
+    return names.get(expected, expected)
+
+
+def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
+    """Record every schema error of `doc`; True when there was none."""
+    validator = _validator(kind)
+    instance = _jsonable(doc.data)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    seen = set()
+    for top in errors:
+        error = _deepest(top) if top.validator in ("oneOf", "anyOf") else top
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            allowed = list(error.schema.get("properties", {}))
+            extra = [k for k in error.instance if k not in allowed]
+            for key in extra:
+                if (path, key) in seen:
+                    continue
+                seen.add((path, key))
+                diags.error(doc.key_pos(path + (key,)), "E_UNKNOWN_KEY",
+                            f"unknown key '{key}'" + (f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""),
+                            did_you_mean(key, allowed))
+            continue
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            allowed = list(error.schema.get("properties", {}))
+            diags.error(doc.pos(path), "E_MISSING_KEY", f"missing required key '{missing}'"
+                        + (f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""),
+                        f"add '{missing}:'")
+            continue
+        where = "'" + ".".join(map(str, path)) + "'" if path else "the file"
+        if error.validator == "type":
+            message = f"{where} must be {_describe_type(error.validator_value)}"
+            hint = _pattern_hint(path) if any(k in path for k in ("period", "periods", "compare_to")) else ""
+        elif error.validator == "enum":
+            message = f"{where} is '{error.instance}', which is not allowed"
+            hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
+        elif error.validator == "pattern":
+            message = f"{where} is '{error.instance}', which does not have the expected form"
+            hint = _pattern_hint(path)
+        elif error.validator == "propertyNames":
+            message = f"name '{error.instance}' in {where} is not a valid identifier"
+            hint = "use lower-case ASCII letters, digits and '_' (å, ä, ö written a, a, o)"
+        else:
+            message = f"{where}: {error.message}"
+            hint = ""
+        diags.error(doc.pos(path), "E_SCHEMA", message, hint)
+    return not errors
+
+
+def _pattern_hint(path: tuple) -> str:
+    if path and ("period" in path or "periods" in path or "compare_to" in path):
+        return "a period is written 2018, 2018H2, 2018Q4 or 2018-12 (quote it: \"2018\")"
+    return "use lower-case ASCII letters, digits and '_' (å, ä, ö written a, a, o)"
