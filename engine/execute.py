@@ -54,7 +54,9 @@ def open_dataset(path: str | Path, model: Model) -> Dataset:
     if not p.exists():
         raise _error(shown, "E_DATA_NOT_FOUND", f"no such dataset: {shown}",
                      "pass a .duckdb file or a folder of <entity>.parquet / <entity>.csv files")
-    if p.is_file():
+    if p.is_file() and p.suffix in (".yaml", ".yml"):
+        dataset = _yaml_dataset(p, model)
+    elif p.is_file():
         try:
             con = duckdb.connect(str(p), read_only=True)
         except duckdb.Error as exc:
@@ -91,15 +93,36 @@ def open_dataset(path: str | Path, model: Model) -> Dataset:
     return dataset
 
 
+def _yaml_dataset(path: Path, model: Model) -> Dataset:
+    """The `inputs:` of a golden fixture as a small in-memory dataset (demos, reviews)."""
+    from .diagnostics import Diagnostics
+    from .load import load_file
+    diags = Diagnostics()
+    doc = load_file(path, diags)
+    if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("inputs"), dict):
+        diags.error(Position(str(path)), "E_DATA_OPEN", f"{path} has no 'inputs:' mapping of tables to rows",
+                    "a YAML dataset is a golden fixture file (see fixtures/README.md)")
+        raise EngineError(diags.items)
+    con = duckdb.connect(":memory:")
+    try:
+        load_tables(con, model, doc.data["inputs"])
+    except duckdb.Error as exc:
+        con.close()
+        raise _error(str(path), "E_DATA_VALUE", f"cannot load the rows of {path}: {str(exc).splitlines()[0]}",
+                     "check the rows' columns and values against the data model") from None
+    return Dataset(con, str(path))
+
+
 def check_dataset(dataset: Dataset, model: Model) -> None:
     """Every entity a table, every model column present with a compatible type."""
     con = dataset.connection
-    rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns"
-    ).fetchall()
     found: dict[str, dict[str, str]] = {}
-    for table, column, dtype in rows:
-        found.setdefault(table.lower(), {})[column.lower()] = dtype.upper().split("(")[0]
+    for entity in model.entities.values():
+        try:
+            rel = con.table(entity.name)
+        except duckdb.Error:
+            continue
+        found[entity.name] = {c.lower(): str(t).upper().split("(")[0] for c, t in zip(rel.columns, rel.types)}
     problems = []
     for entity in model.entities.values():
         table = found.get(entity.name)

@@ -100,7 +100,7 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
         if type(node) in ALLOWED_FUNCTIONS:
             continue
         ok = False
-        if isinstance(node, (exp.Subquery, exp.Select, exp.Query)):
+        if isinstance(node, (exp.Subquery, exp.Select, exp.Query, exp.Exists)):
             diags.error(source.at(node_offset(node)), "E_EXPR_SUBQUERY",
                         "a subquery is not allowed in an expression",
                         "to test related rows use a condition {exists: <relationship>, where: ...}")

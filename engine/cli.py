@@ -1,0 +1,202 @@
+"""The `indicators` command: a thin click layer over engine.api.
+
+User errors print as `file:line:col: CODE message` (+ hint) on stderr with exit status 1;
+no user error ends in a traceback.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import api
+from .catalogue import indicator_files, load_catalogue
+from .diagnostics import Diagnostic, EngineError, Position
+from .present import aligned, as_csv, as_json, as_table, write_atomic
+from .render import DIALECTS, CompileRefused
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for d in diagnostics:
+        click.echo(str(d), err=True)
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    warnings = len(diagnostics) - errors
+    if errors or warnings:
+        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+
+
+def friendly(command):
+    """Turn user errors into diagnostics and exit 1; unexpected ones into a short report."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except EngineError as exc:
+            _print_diagnostics(exc.diagnostics)
+            sys.exit(1)
+        except CompileRefused as exc:
+            click.echo(f"E_DIALECT {exc}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            sys.exit(1)
+        except Exception as exc:  # a bug, not a user error: say so briefly
+            if os.environ.get("INDICATORS_DEBUG"):
+                raise
+            click.echo(f"E_INTERNAL internal error: {type(exc).__name__}: {exc}\n"
+                       "    hint: this is a bug in the engine; rerun with INDICATORS_DEBUG=1 for details and "
+                       "report it", err=True)
+            sys.exit(2)
+    return wrapper
+
+
+indicators_option = click.option("--indicators", "indicators_dir", type=click.Path(path_type=Path), default=None,
+                                 help="Catalogue folder holding model.yaml (default: the project's indicators/).")
+
+
+def _catalogue(indicators_dir):
+    catalogue = api.checked_catalogue(indicators_dir)
+    for d in catalogue.diagnostics:  # warnings only
+        click.echo(str(d), err=True)
+    return catalogue
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out:
+        write_atomic(out, text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Declarative indicators for official statistics: validate, compile, run and test them."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@indicators_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@friendly
+def validate(paths, indicators_dir, fmt):
+    """Check indicator files (default: the whole catalogue); report every error at once."""
+    directory = indicators_dir
+    files = None
+    if paths:
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise EngineError([Diagnostic(Position(str(p)), "E_FILE_NOT_FOUND", f"no such file or folder: {p}",
+                                          "check the path") for p in missing])
+        folders = [p for p in paths if p.is_dir() and (p / "model.yaml").exists()]
+        if directory is None and folders:
+            directory = folders[0]
+        files = indicator_files(list(paths))
+    catalogue = load_catalogue(directory, files)
+    if fmt == "json":
+        click.echo(json.dumps([d.as_dict() for d in catalogue.diagnostics], ensure_ascii=False, indent=2))
+    else:
+        _print_diagnostics(catalogue.diagnostics)
+    if catalogue.errors:
+        sys.exit(1)
+    if fmt == "text":
+        click.echo(f"ok: {len(catalogue.indicators)} indicator(s) valid", err=True)
+
+
+@main.command("list")
+@indicators_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@friendly
+def list_(indicators_dir, fmt):
+    """List the catalogue's indicators."""
+    catalogue = _catalogue(indicators_dir)
+    items = [{"id": i, "title": b.data["title"]["sv"], "title_en": b.data["title"]["en"],
+              "unit": b.data["unit"], "version": b.data["version"]}
+             for i, b in sorted(catalogue.indicators.items())]
+    if fmt == "json":
+        click.echo(json.dumps([{"id": x["id"], "title": x["title"]} for x in items], ensure_ascii=False, indent=2))
+    else:
+        click.echo(aligned(["Id", "Titel", "Enhet"], [[x["id"], x["title"], x["unit"]] for x in items]), nl=False)
+
+
+@main.command("compile")
+@click.argument("indicator_id")
+@click.option("--period", required=True, help="2018, 2018H2, 2018Q4 or 2018-12")
+@click.option("--dialect", type=click.Choice(DIALECTS), default="duckdb")
+@indicators_option
+@friendly
+def compile_(indicator_id, period, dialect, indicators_dir):
+    """Print the SQL that computes an indicator for a period."""
+    catalogue = _catalogue(indicators_dir)
+    api.periods([period])
+    click.echo(api.compile_indicator(catalogue, indicator_id, period, dialect) + ";")
+
+
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="A .duckdb file (opened read-only) or a folder of <entity>.parquet/.csv files.")
+@click.option("--period", "periods", multiple=True, required=True, help="Repeatable: 2018, 2018H2, 2018Q4, 2018-12")
+@click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (atomically) instead of stdout.")
+@indicators_option
+@friendly
+def run(data, periods, ids, fmt, out, indicators_dir):
+    """Compute indicators on a dataset."""
+    catalogue = _catalogue(indicators_dir)
+    rows = api.run(catalogue, data, list(periods), list(ids) or None)
+    text = as_json(rows) if fmt == "json" else as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
+    _emit(text, out)
+
+
+@main.command("test")
+@click.argument("ids", nargs=-1)
+@click.option("--fixtures", "fixtures_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of golden fixtures (default: the project's fixtures/).")
+@indicators_option
+@friendly
+def test_(ids, fixtures_dir, indicators_dir):
+    """Run the golden fixtures; show missing, unexpected and changed rows."""
+    catalogue = _catalogue(indicators_dir)
+    results = api.test_fixtures(catalogue, list(ids) or None, fixtures_dir)
+    failed = 0
+    for result in results:
+        bad = [p for p in result.periods if not p.ok]
+        rows = sum(p.matched for p in result.periods)
+        status = "ok  " if not bad else "FAIL"
+        click.echo(f"{status} {result.indicator} ({Path(result.file).name}: {len(result.periods)} period(s), "
+                   f"{rows} row(s))")
+        for p in bad:
+            failed += 1
+            click.echo(_difference(p))
+    passed = sum(1 for r in results if r.ok)
+    click.echo(f"{passed} passed, {len(results) - passed} failed")
+    if failed:
+        sys.exit(1)
+
+
+def _show(row: dict | None) -> str:
+    if row is None:
+        return "-"
+    value = row["value"]
+    text = f"value={value:.6g}" if isinstance(value, float) else f"value={value}"
+    if row.get("numerator") is not None or row.get("denominator") is not None:
+        text += f" num={row.get('numerator')} den={row.get('denominator')}"
+    return text + f" n={row['n']}"
+
+
+def _difference(p) -> str:
+    lines = [[json.dumps(e["breakdown"], ensure_ascii=False), _show(e), "missing"] for e in p.missing]
+    lines += [[json.dumps(g["breakdown"], ensure_ascii=False), "-", _show(g)] for g in p.unexpected]
+    lines += [[json.dumps(e["breakdown"], ensure_ascii=False), _show(e), _show(g)] for e, g in p.changed]
+    table = aligned(["  breakdown", "expected", "got"], [["  " + a, b, c] for a, b, c in lines])
+    return f"  period {p.period}:\n{table}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,101 @@
+"""Stage 7, present: rows to tables, JSON and CSV; Swedish number formatting; atomic writes.
+
+Nothing here computes a number: it only shows what `execute` returned.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from .catalogue import Catalogue
+
+THOUSANDS = "\u00a0"  # Swedish: 8 306 (a no-break space keeps the number on one line)
+
+
+def format_number(value, unit: str = "count", decimals: int | None = None, thousands: str = THOUSANDS) -> str:
+    """Swedish formatting: 8 306; 58 %; 3,5 (decimal comma, space between thousands)."""
+    if value is None:
+        return ".."
+    if unit == "share":
+        value = value * 100
+        decimals = 1 if decimals is None else decimals
+    elif decimals is None:
+        decimals = 0 if float(value).is_integer() else 1
+    text = f"{value:,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", thousands)
+    if text.startswith("-") and float(text.replace(",", ".").replace(thousands, "").lstrip("-") or 0) == 0:
+        text = text[1:]
+    return text + (" %" if unit == "share" else "")
+
+
+def breakdown_label(catalogue: Catalogue, breakdown: dict) -> str:
+    if not breakdown:
+        return "Totalt"
+    (name, value), = breakdown.items()
+    column = catalogue.model.find_column(name) if catalogue.model else None
+    title = column.title.get("sv", name) if column and column.title else name
+    label = column.labels.get(value, value) if column and value is not None else value
+    return f"{title}: {label if label is not None else '(saknas)'}"
+
+
+def as_json(rows: list[dict]) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def as_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["indicator", "period", "breakdown", "breakdown_value", "value", "numerator", "denominator", "n"])
+    for r in rows:
+        (name, value), = r["breakdown"].items() if r["breakdown"] else [("", "")]
+        writer.writerow([r["indicator"], r["period"], name, value if value is not None else "",
+                         "" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float) else r["value"],
+                         "" if r["numerator"] is None else r["numerator"],
+                         "" if r["denominator"] is None else r["denominator"], r["n"]])
+    return out.getvalue()
+
+
+def as_table(rows: list[dict], catalogue: Catalogue) -> str:
+    """Aligned columns with Swedish labels, for people."""
+    header = ["Indikator", "Period", "Redovisningsgrupp", "Värde", "Täljare", "Nämnare", "n"]
+    body = []
+    for r in rows:
+        bound = catalogue.indicators.get(r["indicator"])
+        unit = bound.data["unit"] if bound else "count"
+        decimals = 1 if unit in ("days", "years") and isinstance(r["value"], float) else None
+        body.append([r["indicator"], r["period"], breakdown_label(catalogue, r["breakdown"]),
+                     format_number(r["value"], unit, decimals),
+                     "" if r["numerator"] is None else format_number(r["numerator"]),
+                     "" if r["denominator"] is None else format_number(r["denominator"]),
+                     format_number(r["n"])])
+    return aligned(header, body, right={3, 4, 5, 6})
+
+
+def aligned(header: list[str], body: Iterable[list[str]], right: set[int] = frozenset()) -> str:
+    body = list(body)
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in body)]) + "\n"
+
+
+def write_atomic(path: Path | str, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,57 @@
+"""Shared helpers: the project's catalogue, and throwaway catalogues for error tests."""
+from __future__ import annotations
+
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/reference
+
+from engine.catalogue import load_catalogue  # noqa: E402
+
+SCHEMA_LINE = "# yaml-language-server: $schema=../engine/schemas/indicator.schema.json\n"
+
+MINIMAL = """\
+id: {id}
+version: 1
+title: {{sv: Testindikator, en: Test indicator}}
+description: {{sv: En test., en: A test.}}
+unit: count
+owner: test
+population:
+  entity: kartlaggning
+  period: datum
+measure:
+  kind: count
+"""
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    cat = load_catalogue(ROOT / "indicators")
+    assert not cat.errors, "\n".join(map(str, cat.errors))
+    return cat
+
+
+@pytest.fixture
+def make_catalogue(tmp_path):
+    """Write a catalogue folder (the project's model + the given indicator files) and load it."""
+    def make(files: dict[str, str], model: str | None = None):
+        folder = tmp_path / "ind"
+        folder.mkdir(exist_ok=True)
+        if model is None:
+            shutil.copy(ROOT / "indicators" / "model.yaml", folder / "model.yaml")
+        else:
+            (folder / "model.yaml").write_text(textwrap.dedent(model), encoding="utf-8")
+        for name, text in files.items():
+            (folder / name).write_text(SCHEMA_LINE + textwrap.dedent(text), encoding="utf-8")
+        return folder, load_catalogue(folder)
+    return make
+
+
+def codes(catalogue) -> list[str]:
+    return [d.code for d in catalogue.errors]
