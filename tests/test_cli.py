@@ -1,0 +1,121 @@
+"""The command line: user errors give file:line:col, a code, a hint and exit 1, never a traceback."""
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MINIMAL, ROOT, SCHEMA_LINE
+
+LOCATED = re.compile(r"^\S+\.yaml:\d+:\d+: E_[A-Z_]+ ", re.M)
+
+
+def cli(*args, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=120)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    return proc
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "model.yaml").write_text((ROOT / "indicators" / "model.yaml").read_text("utf-8"), "utf-8")
+    return tmp_path
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(SCHEMA_LINE + text, encoding="utf-8")
+    return path
+
+
+BAD = {
+    "broken_yaml": ("population: [entity: x\n", "E_YAML"),
+    "unknown_key": (MINIMAL.replace("unit: count", "units: count"), "E_UNKNOWN_KEY"),
+    "misspelt_column": (MINIMAL.replace("period: datum", "period: datun"), "E_UNKNOWN_COLUMN"),
+    "subquery": (MINIMAL.replace("  period: datum\n", "  period: datum\n  where: person_id IN (SELECT person_id FROM person)\n"),
+                 "E_EXPR_SUBQUERY"),
+    "drop_table": (MINIMAL.replace("  period: datum\n", "  period: datum\n  where: \"datum IS NULL; DROP TABLE person\"\n"),
+                   "E_EXPR_STATEMENTS"),
+    "file_reading": (MINIMAL.replace("  period: datum\n", "  period: datum\n  where: \"read_csv('/etc/passwd') IS NULL\"\n"),
+                     "E_EXPR_FUNCTION"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_malformed_and_malicious_definitions_are_rejected(folder, case):
+    text, code = BAD[case]
+    path = write(folder, f"{case}.yaml", text.format(id=case) if "{id}" in text else text)
+    proc = cli("validate", path, "--indicators", folder)
+    assert proc.returncode == 1
+    assert f"{code} " in proc.stderr
+    assert LOCATED.search(proc.stderr), proc.stderr
+    assert "hint:" in proc.stderr
+
+
+def test_all_errors_of_all_files_at_once_and_duplicate_ids(folder):
+    write(folder, "a.yaml", MINIMAL.format(id="same"))
+    write(folder, "b.yaml", MINIMAL.format(id="same"))
+    write(folder, "c.yaml", MINIMAL.format(id="c").replace("entity: kartlaggning", "entity: kartlagning"))
+    proc = cli("validate", "--indicators", folder)
+    assert proc.returncode == 1
+    assert "E_DUPLICATE_ID" in proc.stderr and "E_UNKNOWN_ENTITY" in proc.stderr
+    assert "did you mean 'kartlaggning'" in proc.stderr
+
+
+def test_the_catalogue_is_clean():
+    proc = cli("validate")
+    assert proc.returncode == 0, proc.stderr
+    assert "21 indicator(s) valid" in proc.stderr
+
+
+def test_list_json():
+    proc = cli("list", "--format", "json")
+    items = json.loads(proc.stdout)
+    assert len(items) == 21 and set(items[0]) == {"id", "title"}
+
+
+def test_compile_and_refusal():
+    proc = cli("compile", "antal_kontaktmoten", "--period", "2018", "--dialect", "spark")
+    assert proc.returncode == 0 and "GROUPING SETS" in proc.stdout
+    proc = cli("compile", "median_sjukfallslangd_vid_avslut", "--period", "2018-12", "--dialect", "trino")
+    assert proc.returncode == 1 and "E_DIALECT" in proc.stderr and "exact" in proc.stderr
+
+
+def test_run_errors_are_reported_together(tmp_path):
+    proc = cli("run", "--data", tmp_path / "missing.duckdb", "--period", "2018x", "--indicator", "antal_kontaktmotn")
+    assert proc.returncode == 1
+    for code in ("E_UNKNOWN_INDICATOR", "E_PERIOD", "E_DATA_NOT_FOUND"):
+        assert code in proc.stderr
+    assert "did you mean 'antal_kontaktmoten'" in proc.stderr
+
+
+def test_run_json_csv_and_atomic_out(tmp_path):
+    data = ROOT / "fixtures" / "antal_gemensamma_kartlaggningar.yaml"
+    out = tmp_path / "out" / "rows.json"
+    proc = cli("run", "--data", data, "--period", "2018", "--indicator", "antal_gemensamma_kartlaggningar",
+               "--format", "json", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text("utf-8"))
+    assert rows[0]["breakdown"] == {} and [p.name for p in out.parent.iterdir()] == ["rows.json"]
+    proc = cli("run", "--data", data, "--period", "2018", "--indicator", "antal_gemensamma_kartlaggningar",
+               "--format", "csv")
+    assert proc.stdout.splitlines()[0].startswith("indicator,period,breakdown")
+    proc = cli("run", "--data", data, "--period", "2018", "--indicator", "antal_gemensamma_kartlaggningar")
+    assert "Totalt" in proc.stdout and "Kön: Kvinnor" in proc.stdout
+
+
+def test_missing_catalogue_folder(tmp_path):
+    proc = cli("list", "--indicators", tmp_path / "nowhere")
+    assert proc.returncode == 1 and "E_FILE_NOT_FOUND" in proc.stderr
+
+
+def test_fixture_failure_exits_1(tmp_path):
+    fixtures = tmp_path / "fx"
+    fixtures.mkdir()
+    source = ROOT / "fixtures" / "antal_gemensamma_kartlaggningar.yaml"
+    text = source.read_text("utf-8").replace("n: 0", "n: 99")
+    (fixtures / "f.yaml").write_text(text, "utf-8")
+    proc = cli("test", "antal_gemensamma_kartlaggningar", "--fixtures", fixtures)
+    assert proc.returncode == 1 and "FAIL" in proc.stdout and "expected" in proc.stdout

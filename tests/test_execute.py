@@ -1,0 +1,97 @@
+"""Stage 6: datasets (.duckdb read-only, Parquet and CSV folders), data errors, conventions."""
+import hashlib
+import random
+
+import duckdb
+import pytest
+
+from engine import api
+from engine.diagnostics import EngineError
+from engine.execute import load_tables
+from reference.random_data import random_dataset
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return random_dataset(random.Random(7), size=40)
+
+
+def write_duckdb(path, catalogue, tables):
+    con = duckdb.connect(str(path))
+    load_tables(con, catalogue.model, tables)
+    con.close()
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_duckdb_file_is_opened_read_only_and_left_unchanged(tmp_path, catalogue, tables):
+    db = tmp_path / "extract.duckdb"
+    write_duckdb(db, catalogue, tables)
+    before = digest(db)
+    rows = api.run(catalogue, db, ["2018", "2018H2"])
+    assert digest(db) == before
+    assert {r["indicator"] for r in rows} == set(catalogue.indicators)
+    con = duckdb.connect(str(db), read_only=True)  # nothing else holds a write lock
+    con.close()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_folder_datasets_give_the_same_numbers(tmp_path, catalogue, tables, fmt):
+    db = tmp_path / "extract.duckdb"
+    write_duckdb(db, catalogue, tables)
+    folder = tmp_path / fmt
+    folder.mkdir()
+    con = duckdb.connect(str(db), read_only=True)
+    for entity in catalogue.model.entities:
+        con.table(entity).write_parquet(str(folder / f"{entity}.parquet")) if fmt == "parquet" else \
+            con.table(entity).write_csv(str(folder / f"{entity}.csv"))
+    con.close()
+    assert api.run(catalogue, folder, ["2018"]) == api.run(catalogue, db, ["2018"])
+
+
+def test_missing_table_and_wrong_type_are_reported_together(tmp_path, catalogue, tables):
+    db = tmp_path / "bad.duckdb"
+    write_duckdb(db, catalogue, tables)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE mote")
+    con.execute("ALTER TABLE person ALTER kon TYPE INTEGER USING 1")
+    con.close()
+    with pytest.raises(EngineError) as info:
+        api.run(catalogue, db, ["2018"])
+    found = sorted(d.code for d in info.value.diagnostics)
+    assert found == ["E_DATA_MISSING_TABLE", "E_DATA_TYPE"]
+
+
+def test_not_a_database(tmp_path, catalogue):
+    bogus = tmp_path / "x.duckdb"
+    bogus.write_text("hello")
+    with pytest.raises(EngineError) as info:
+        api.run(catalogue, bogus, ["2018"])
+    assert info.value.diagnostics[0].code == "E_DATA_OPEN"
+
+
+def test_empty_population_gives_only_the_total_row(tmp_path, catalogue):
+    db = tmp_path / "empty.duckdb"
+    write_duckdb(db, catalogue, {})
+    rows = api.run(catalogue, db, ["2018"])
+    assert len(rows) == 21 and all(r["breakdown"] == {} for r in rows)
+    for r in rows:
+        kind = catalogue.get(r["indicator"]).measure.kind
+        assert r["n"] == 0
+        if kind in ("count", "count_distinct"):
+            assert r["value"] == 0 and r["numerator"] is None
+        elif kind == "share":
+            assert r["value"] is None and (r["numerator"], r["denominator"]) == (0, 0)
+        else:
+            assert r["value"] is None
+
+
+def test_json_row_shape(tmp_path, catalogue, tables):
+    db = tmp_path / "extract.duckdb"
+    write_duckdb(db, catalogue, tables)
+    for r in api.run(catalogue, db, ["2018"]):
+        assert list(r) == ["indicator", "period", "breakdown", "value", "numerator", "denominator", "n"]
+        assert isinstance(r["n"], int)
+        assert len(r["breakdown"]) <= 1
