@@ -124,6 +124,18 @@ def list_(indicators_dir, fmt):
         click.echo(aligned(["Id", "Titel", "Enhet"], [[x["id"], x["title"], x["unit"]] for x in items]), nl=False)
 
 
+@main.command()
+@click.argument("indicator_id")
+@click.option("--lang", type=click.Choice(["sv", "en", "both"]), default="both")
+@indicators_option
+@friendly
+def explain(indicator_id, lang, indicators_dir):
+    """Print a definition in plain Swedish and English, step by step."""
+    from .explain import explain as render
+    catalogue = _catalogue(indicators_dir)
+    click.echo(render(catalogue, indicator_id, ("sv", "en") if lang == "both" else (lang,)), nl=False)
+
+
 @main.command("compile")
 @click.argument("indicator_id")
 @click.option("--period", required=True, help="2018, 2018H2, 2018Q4 or 2018-12")

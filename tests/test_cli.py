@@ -119,3 +119,13 @@ def test_fixture_failure_exits_1(tmp_path):
     (fixtures / "f.yaml").write_text(text, "utf-8")
     proc = cli("test", "antal_gemensamma_kartlaggningar", "--fixtures", fixtures)
     assert proc.returncode == 1 and "FAIL" in proc.stdout and "expected" in proc.stdout
+
+
+def test_explain_in_both_languages():
+    proc = cli("explain", "andel_lamnat_sjukforsakringen_efter_arbetslivsinriktade_insatser")
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "[sv]" in out and "[en]" in out
+    assert "insatstyp = 'arbetslivsinriktad'" in out
+    assert "lämnat sjukförsäkringen" in out  # the calculated column's description
+    assert "71 %" in out

@@ -1,0 +1,128 @@
+"""Plain-language rendering of a definition, in Swedish and English, for reviewers.
+
+Like Circe's print-friendly cohort text: each step of the population in order, the
+measure, the breakdowns and the published figures, from the YAML as written, with the
+model's descriptions of calculated columns.
+"""
+from __future__ import annotations
+
+from .catalogue import Catalogue
+from .present import format_number
+
+TEXT = {
+    "sv": {
+        "population": "Population", "units": "en enhet per rad i {entity} ({plural})",
+        "period": "som hamnar i perioden genom {col} (första och sista dagen ingår)",
+        "where": "Villkor (alla ska gälla)", "exists": "det finns minst en rad via {path}",
+        "exists_where": "det finns minst en rad via {path} där {cond}",
+        "field": "{name} = {agg} av {of}", "fields": "Härledda värden",
+        "one_per": "En enhet per {key}: den första ordnad efter {order}",
+        "lookup": "{name} = raden i {entity} som pågick {on} (samma {match}){where}",
+        "lookups": "Uppslag", "require": "Krav på den valda enheten",
+        "measure": "Mått", "count": "antal enheter", "count_distinct": "antal olika {of}",
+        "share": "andel av enheterna där {num}", "mean": "medelvärde av {of}", "median": "median av {of}",
+        "sum": "summa av {of}", "percentile": "percentil {p} av {of}",
+        "breakdowns": "Redovisas", "total": "totalt", "by": "per {b}", "no_kon": "inte per kön: {why}",
+        "published": "Publicerade siffror", "calc": "där {name}: {desc}",
+        "aggs": {"min": "minsta", "max": "största", "count": "antal", "sum": "summa"},
+    },
+    "en": {
+        "population": "Population", "units": "one unit per row of {entity} ({plural})",
+        "period": "placed in the period by {col} (first and last day included)",
+        "where": "Conditions (all must hold)", "exists": "there is at least one row via {path}",
+        "exists_where": "there is at least one row via {path} where {cond}",
+        "field": "{name} = {agg} of {of}", "fields": "Derived values",
+        "one_per": "One unit per {key}: the first ordered by {order}",
+        "lookup": "{name} = the row of {entity} ongoing on {on} (same {match}){where}",
+        "lookups": "Lookups", "require": "Required of the chosen unit",
+        "measure": "Measure", "count": "number of units", "count_distinct": "number of distinct {of}",
+        "share": "share of the units where {num}", "mean": "mean of {of}", "median": "median of {of}",
+        "sum": "sum of {of}", "percentile": "percentile {p} of {of}",
+        "breakdowns": "Reported", "total": "in total", "by": "by {b}", "no_kon": "not by sex: {why}",
+        "published": "Published figures", "calc": "where {name}: {desc}",
+        "aggs": {"min": "the earliest/smallest", "max": "the latest/largest", "count": "the number", "sum": "the sum"},
+    },
+}
+
+
+def _conditions(value, t) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            if "where" in item:
+                cond = " AND ".join(_conditions(item["where"], t))
+                out.append(t["exists_where"].format(path=item["exists"], cond=cond))
+            else:
+                out.append(t["exists"].format(path=item["exists"]))
+        else:
+            out.append(str(item))
+    return out
+
+
+def _figure(fig: dict, unit: str) -> str:
+    holds = fig.get("holds", "rounds_to")
+    when = fig.get("period") or "–".join(fig.get("periods", []))
+    where = "".join(f" {k}={v}" for k, v in fig.get("breakdown", {}).items())
+    if holds == "rounds_to":
+        decimals = max(0, -int(round(__import__("math").log10(fig["precision"] * (100 if unit == "share" else 1)))))
+        claim = format_number(fig["value"], unit, decimals, thousands=" ")
+    else:
+        parts = [f"{k} {fig[k]}" for k in ("value", "min", "max", "tolerance", "compare_to") if k in fig]
+        claim = f"{holds} ({', '.join(parts)})" if parts else holds
+    text = f' "{fig["text"]}"' if fig.get("text") else ""
+    return f"{when}{where}: {claim}{text} [{fig['source']}]"
+
+
+def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> str:
+    bound = catalogue.get(indicator_id)
+    data, model = bound.data, catalogue.model
+    pop = data["population"]
+    entity = model.entities[pop["entity"]]
+    lines = [f"{data['id']} (version {data['version']}, unit: {data['unit']}, owner: {data['owner']})"]
+    for lang in languages:
+        t = TEXT[lang]
+        lines += ["", f"[{lang}] {data['title'][lang]}", f"    {data['description'][lang]}", ""]
+        lines.append(f"{t['population']}: " + t["units"].format(entity=entity.name,
+                                                                  plural=entity.plural.get(lang, entity.name)))
+        lines.append("    " + t["period"].format(col=pop["period"]))
+        for fname, f in pop.get("fields", {}).items():
+            lines.append(f"{t['fields']}: " + t["field"].format(name=fname, agg=t["aggs"][f["aggregate"]], of=f["of"])
+                         + (f" ({' AND '.join(_conditions(f['where'], t))})" if "where" in f else ""))
+        if "where" in pop:
+            lines.append(f"{t['where']}:")
+            lines += [f"    - {c}" for c in _conditions(pop["where"], t)]
+        if "one_per" in pop:
+            lines.append(t["one_per"].format(key=pop["one_per"]["key"], order=", ".join(pop["one_per"]["first_by"])))
+        for lname, lk in pop.get("lookups", {}).items():
+            temporal = model.temporal[lk["temporal"]]
+            where = f", {' AND '.join(_conditions(lk['where'], t))}" if "where" in lk else ""
+            lines.append(f"{t['lookups']}: " + t["lookup"].format(name=lname, entity=temporal.entity, on=lk["on"],
+                                                                  match=temporal.match_on, where=where))
+        if "require" in pop:
+            lines.append(f"{t['require']}:")
+            lines += [f"    - {c}" for c in _conditions(pop["require"], t)]
+        m = data["measure"]
+        num = " AND ".join(_conditions(m["numerator"], t)) if "numerator" in m else ""
+        lines.append(f"{t['measure']}: " + t[m["kind"]].format(of=m.get("of"), num=num, p=m.get("p")))
+        parts = [t["total"]] + [t["by"].format(b=b.name) for b in bound.breakdowns]
+        lines.append(f"{t['breakdowns']}: " + ", ".join(parts))
+        if data.get("omit_kon_because"):
+            lines.append("    " + t["no_kon"].format(why=data["omit_kon_because"]))
+        used = _calculated_used(data, model)
+        for name, desc in used:
+            lines.append("    " + t["calc"].format(name=name, desc=desc.get(lang, "")))
+    if data.get("published"):
+        lines += ["", f"{TEXT['sv']['published']} / {TEXT['en']['published']}:"]
+        lines += [f"    - {_figure(f, data['unit'])}" for f in data["published"]]
+    return "\n".join(lines) + "\n"
+
+
+def _calculated_used(data: dict, model) -> list[tuple[str, dict]]:
+    text = repr(data["population"]) + repr(data["measure"])
+    seen = []
+    for ent in model.entities.values():
+        for name, calc in ent.calculated.items():
+            if name in text and (name, calc.description) not in seen:
+                seen.append((name, calc.description))
+    return seen
