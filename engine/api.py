@@ -76,6 +76,16 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
     return rows
 
 
+def check_data(catalogue: Catalogue, data: Path | str):
+    """Breaches of the data model's consistency rules in a dataset (see engine.datacheck)."""
+    from .datacheck import check_data as run_checks
+    dataset = open_dataset(data, catalogue.model)
+    try:
+        return run_checks(dataset, catalogue.model, catalogue.rules)
+    finally:
+        dataset.close()
+
+
 def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
                   directory: Path | str | None = None) -> list[FixtureResult]:
     """Run the golden fixtures (of the given indicators); every indicator must have one."""
@@ -97,5 +107,5 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
+__all__ = ["Catalogue", "check_data", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
            "load_catalogue", "periods", "run", "test_fixtures"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .load import Document, load_file
 from .model import Model, build_model
-from .resolve import BoundIndicator, resolve_indicator
+from .resolve import BoundIndicator, BoundRule, resolve_indicator, resolve_rules
 from .validate import validate_schema
 
 MODEL_FILE = "model.yaml"
@@ -30,6 +30,7 @@ class Catalogue:
     indicators: dict[str, BoundIndicator] = field(default_factory=dict)
     documents: dict[str, Document] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    rules: list[BoundRule] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -100,6 +101,8 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         return Catalogue(directory, None, diagnostics=diags.items)
     model = load_model(directory, diags)
     catalogue = Catalogue(directory, model)
+    if model is not None:
+        catalogue.rules = resolve_rules(model, diags)
     first_seen: dict[str, Position] = {}
     for path in indicator_files(files if files is not None else [directory]):
         display = _display(path)

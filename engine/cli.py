@@ -156,14 +156,42 @@ def compile_(indicator_id, period, dialect, indicators_dir):
 @click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (atomically) instead of stdout.")
+@click.option("--no-data-checks", is_flag=True, help="Skip checking the data against the model's consistency rules.")
 @indicators_option
 @friendly
-def run(data, periods, ids, fmt, out, indicators_dir):
+def run(data, periods, ids, fmt, out, no_data_checks, indicators_dir):
     """Compute indicators on a dataset."""
     catalogue = _catalogue(indicators_dir)
     rows = api.run(catalogue, data, list(periods), list(ids) or None)
+    if not no_data_checks:
+        for issue in api.check_data(catalogue, data):
+            click.echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
+                       f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
+                       f"    hint: the numbers below are computed from data that breaks the model; "
+                       f"see indicators check-data --data {data}", err=True)
     text = as_json(rows) if fmt == "json" else as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
     _emit(text, out)
+
+
+@main.command("check-data")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@indicators_option
+@friendly
+def check_data(data, fmt, indicators_dir):
+    """Check a dataset against the data model's consistency rules; exit 1 on any breach."""
+    catalogue = _catalogue(indicators_dir)
+    issues = api.check_data(catalogue, data)
+    if fmt == "json":
+        click.echo(json.dumps([i.as_dict() for i in issues], ensure_ascii=False, indent=2))
+    elif issues:
+        click.echo(aligned(["Tabell", "Kontroll", "Brott", "Exempel (nyckel)", "Beskrivning"],
+                           [[i.entity, i.check, str(i.breaches), ", ".join(map(str, i.examples)), i.message]
+                            for i in issues], right={2}), nl=False)
+    else:
+        click.echo(f"ok: {data} keeps every rule of the data model", err=True)
+    if issues:
+        sys.exit(1)
 
 
 @main.command("test")
@@ -210,5 +238,17 @@ def _difference(p) -> str:
     return f"  period {p.period}:\n{table}"
 
 
+def entry() -> None:
+    """Console-script entry: click's usage errors are user errors too, so they exit 1."""
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

@@ -35,6 +35,16 @@ class Calculated:
 
 
 @dataclass
+class Rule:
+    """A consistency rule every row of an entity keeps (bound to the model by `resolve`)."""
+    name: str
+    entity: str
+    tree: exp.Expression
+    source: Source
+    description: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Relationship:
     """Many-to-one (`to_many=False`: source.foreign_key -> target.key) or its reverse."""
     name: str
@@ -51,6 +61,7 @@ class Entity:
     columns: dict[str, Column]
     calculated: dict[str, Calculated] = field(default_factory=dict)
     relationships: dict[str, Relationship] = field(default_factory=dict)  # to-one and to-many
+    rules: dict[str, Rule] = field(default_factory=dict)
     title: dict[str, str] = field(default_factory=dict)
     plural: dict[str, str] = field(default_factory=dict)
 
@@ -166,6 +177,13 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
                     bad = True
             if not bad:
                 ent.calculated[cname] = Calculated(cname, c["type"], tree, c.get("description", {}))
+    for ename, edata in data["entities"].items():
+        for rname, r in edata.get("rules", {}).items():
+            path = ("entities", ename, "rules", rname, "check")
+            source = Source(r["check"], doc.pos(path), 1 if path in doc.quoted else 0)
+            tree = parse_expression(source, diags)
+            if tree is not None:
+                entities[ename].rules[rname] = Rule(rname, ename, tree, source, r.get("description", {}))
     temporal: dict[str, Temporal] = {}
     for tname, t in data.get("temporal", {}).items():
         path = ("temporal", tname)

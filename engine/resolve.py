@@ -166,14 +166,11 @@ class Scope:
                             "aggregate them in a field (aggregate: min/max/count/sum)")
                 return None
             target = self.model.entities[rel.target]
-            new = self.new_alias("__".join(path) if self.alias != self._root_alias_hint() else "__".join(path))
+            new = self.new_alias("__".join(path))
             self.joins.append(ToOneJoin(new, rel.target, target.key, alias, rel.foreign_key))
             self._paths[path] = (rel.target, new)
             entity, alias = rel.target, new
         return entity, alias
-
-    def _root_alias_hint(self) -> str:
-        return self.alias
 
     def column(self, parts: tuple, src: Source, node, diags: Diagnostics):
         """(expression, type) for a column path, or None after recording an error."""
@@ -754,8 +751,7 @@ def _lookup_binder(ctx: _Ctx, scope: Scope, lname: str, lspec: dict):
             diags_.error(src.at(node_offset(node)), "E_NOT_A_COLUMN",
                          f"'{lname}' is a lookup; name one of its columns, e.g. {lname}.startdatum")
             return None
-        return scope.column((lname,) + tuple(rest), src, node, diags_) if False else \
-            _lookup_column(scope, lname, rest, src, node, diags_)
+        return _lookup_column(scope, lname, rest, src, node, diags_)
 
     def exists(ctx_, where_path):
         join = make()
@@ -854,14 +850,11 @@ def _breakdowns(ctx: _Ctx, scope: Scope) -> list[Breakdown] | None:
         diags.error(doc.key_pos(("omit_kon_because",)), "E_KON_CONFLICT",
                     "the indicator both breaks down by kon and gives a reason to omit it", "remove one of them")
     result: list[Breakdown] = []
-    if "kon" not in names and not omit:
-        if kon_path is None and data["measure"]["kind"] != "count":
-            pass  # not individual-based: no default
-        elif kon_path is not None:
-            parts = tuple(kon_path.split("."))
-            bound = scope.column(parts, Source(kon_path, doc.pos(("population", "entity"))), exp.null(), diags)
-            if bound:
-                result.append(Breakdown("kon", bound[0], column_of(model, scope, parts)))
+    if "kon" not in names and not omit and kon_path is not None:  # individual-based: kon by default
+        parts = tuple(kon_path.split("."))
+        bound = scope.column(parts, Source(kon_path, doc.pos(("population", "entity"))), exp.null(), diags)
+        if bound:
+            result.append(Breakdown("kon", bound[0], column_of(model, scope, parts)))
     seen = set()
     for i, spec in specs:
         path = ("breakdowns", i)
@@ -913,3 +906,28 @@ def _published(ctx: _Ctx, breakdowns: list[Breakdown] | None) -> None:
                 if column is not None and column.values and value not in column.values:
                     diags.error(doc.pos(path + ("breakdown", key)), "E_PUBLISHED_BREAKDOWN",
                                 f"'{value}' is not a value of {key}", did_you_mean(str(value), column.values))
+
+
+@dataclass
+class BoundRule:
+    entity: str
+    name: str
+    condition: exp.Expression
+    joins: list[ToOneJoin]
+    text: str
+
+
+def resolve_rules(model: Model, diags: Diagnostics) -> list[BoundRule]:
+    """Bind the model's consistency rules (columns and to-one paths of their entity)."""
+    bound = []
+    for entity in model.entities.values():
+        for rule in entity.rules.values():
+            scope = Scope(model, entity.name, entity.name)
+            result = bind_expression(rule.tree.copy(), scope, rule.source, diags)
+            if result is None:
+                continue
+            if result[1] not in ("boolean", "null"):
+                diags.error(rule.source.position, "E_TYPE", f"rule '{rule.name}' must be a condition, got {result[1]}")
+                continue
+            bound.append(BoundRule(entity.name, rule.name, result[0], list(scope.joins), rule.source.text))
+    return bound

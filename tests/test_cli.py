@@ -129,3 +129,10 @@ def test_explain_in_both_languages():
     assert "insatstyp = 'arbetslivsinriktad'" in out
     assert "lämnat sjukförsäkringen" in out  # the calculated column's description
     assert "71 %" in out
+
+
+def test_usage_errors_exit_1():
+    proc = cli("run", "--data", "x")
+    assert proc.returncode == 1 and "Missing option '--period'" in proc.stderr
+    proc = cli("no-such-command")
+    assert proc.returncode == 1

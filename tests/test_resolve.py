@@ -4,13 +4,6 @@ import pytest
 from conftest import MINIMAL, codes
 
 
-def with_(id_, **replace):
-    text = MINIMAL.format(id=id_)
-    for old, new in replace.items():
-        text = text.replace(old.replace("_", " ") if False else old, new)
-    return text
-
-
 BASE = MINIMAL.format(id="t")
 
 
