@@ -1,7 +1,7 @@
 """Property: for random definitions on random data, the compiled SQL equals a plain-Python evaluation.
 
 Definitions draw filters, breakdowns and a measure (count, count_distinct, share, mean,
-median) from pools whose Python meaning is written out here with SQL's three-valued
+median, sum, percentile) from pools whose Python meaning is written out here with SQL's three-valued
 logic (NULL comparisons are unknown; WHERE keeps only true). Data includes NULLs, dangling
 foreign keys (LEFT JOIN gives NULL columns), empty tables and empty groups.
 """
@@ -96,14 +96,16 @@ def datasets(draw):
 def definitions(draw):
     where = draw(st.lists(st.sampled_from(sorted(CONDITIONS)), max_size=2, unique=True))
     breakdowns = draw(st.lists(st.sampled_from(sorted(BREAKDOWNS)), max_size=2, unique=True))
-    kind = draw(st.sampled_from(["count", "count_distinct", "share", "mean", "median"]))
+    kind = draw(st.sampled_from(["count", "count_distinct", "share", "mean", "median", "sum", "percentile"]))
     measure = {"kind": kind}
     if kind == "share":
         measure["numerator"] = draw(st.sampled_from(sorted(CONDITIONS)))
     elif kind == "count_distinct":
         measure["of"] = "person_id"
-    elif kind in ("mean", "median"):
+    elif kind in ("mean", "median", "sum", "percentile"):
         measure["of"] = draw(st.sampled_from(sorted(VALUES)))
+        if kind == "percentile":
+            measure["p"] = draw(st.sampled_from([0.1, 0.25, 0.9]))
     return where, breakdowns, measure, draw(st.sampled_from(["2018", "2018H1", "2018Q2", "2018-02"]))
 
 
@@ -116,12 +118,23 @@ def yaml_of(where, breakdowns, measure):
     lines += ["measure:", f"  kind: {measure['kind']}"]
     if "of" in measure:
         lines.append(f"  of: \"{measure['of']}\"")
+    if "p" in measure:
+        lines.append(f"  p: {measure['p']}")
     if "numerator" in measure:
         n = measure["numerator"]
         lines.append(f"  numerator: {n}" if n.startswith("{") else f"  numerator: \"{n}\"")
     if breakdowns:
         lines.append(f"breakdowns: [{', '.join(breakdowns)}]")
     return "\n".join(lines) + "\n"
+
+
+def continuous_quantile(values, p):
+    """The exact interpolated quantile (PERCENTILE_CONT): between the two nearest ranks."""
+    v = sorted(values)
+    position = (len(v) - 1) * p
+    low = math.floor(position)
+    high = min(low + 1, len(v) - 1)
+    return v[low] + (v[high] - v[low]) * (position - low)
 
 
 def reference(tables, where, breakdowns, measure, period):
@@ -150,7 +163,8 @@ def reference(tables, where, breakdowns, measure, period):
         else:
             values = [v for v in (VALUES[measure["of"]](u) for u in units) if v is not None]
             if values:
-                row["value"] = statistics.fmean(values) if kind == "mean" else statistics.median(values)
+                row["value"] = {"mean": statistics.fmean, "median": statistics.median, "sum": sum,
+                                "percentile": lambda v: continuous_quantile(v, measure["p"])}[kind](values)
         return row
 
     rows = {(): evaluate(population)}
