@@ -22,14 +22,18 @@ from .resolve import BoundIndicator
 
 DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE", "varchar": "VARCHAR",
                 "date": "DATE", "boolean": "BOOLEAN"}
+_INTEGERS = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT",
+             "UHUGEINT"}
+# Stored types a model type can be read from (each is CAST to the model's type in a view).
 COMPATIBLE = {
-    "bigint": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"},
-    "integer": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"},
-    "double": {"DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "DECIMAL"},
+    "bigint": _INTEGERS,
+    "integer": _INTEGERS,
+    "double": {"DOUBLE", "FLOAT", "REAL", "DECIMAL"} | _INTEGERS,
     "varchar": {"VARCHAR"},
-    "date": {"DATE"},
+    "date": {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"},
     "boolean": {"BOOLEAN"},
 }
+SOURCE = "src"  # the attached database of a .duckdb dataset
 
 
 def _error(path: str, code: str, message: str, hint: str = "") -> EngineError:
@@ -38,7 +42,7 @@ def _error(path: str, code: str, message: str, hint: str = "") -> EngineError:
 
 @dataclass
 class Dataset:
-    """An open DuckDB connection whose tables (or views) are named after the entities."""
+    """An in-memory DuckDB connection whose views, named after the entities, have the model's types."""
     connection: duckdb.DuckDBPyConnection
     description: str
     _keep: list = field(default_factory=list)
@@ -48,25 +52,46 @@ class Dataset:
 
 
 def open_dataset(path: str | Path, model: Model) -> Dataset:
-    """Open a dataset read-only and check it has the model's tables and columns."""
+    """Open a dataset read-only and expose it as typed views, after checking tables, columns and types.
+
+    A `.duckdb` file is ATTACHed READ_ONLY, a folder's Parquet or CSV files are read in
+    place, a fixture YAML file's `inputs:` are loaded into memory; nothing is ever written
+    to the dataset.
+    """
     p = Path(path)
     shown = str(path)
     if not p.exists():
         raise _error(shown, "E_DATA_NOT_FOUND", f"no such dataset: {shown}",
                      "pass a .duckdb file or a folder of <entity>.parquet / <entity>.csv files")
     if p.is_file() and p.suffix in (".yaml", ".yml"):
-        dataset = _yaml_dataset(p, model)
-    elif p.is_file():
+        return _yaml_dataset(p, model)
+    con = duckdb.connect(":memory:")
+    dataset = Dataset(con, shown)
+    raw: dict[str, str] = {}  # entity -> qualified raw table or view
+    problems: list[Diagnostic] = []
+    if p.is_file():
+        attach = exp.Attach(this=exp.alias_(exp.Literal.string(str(p.resolve())), SOURCE),
+                            expressions=[exp.AttachOption(this=exp.var("READ_ONLY"))])
         try:
-            con = duckdb.connect(str(p), read_only=True)
+            con.execute(attach.sql("duckdb"))
         except duckdb.Error as exc:
-            raise _error(shown, "E_DATA_OPEN", f"cannot open {shown} as a DuckDB database: {exc}",
+            con.close()
+            raise _error(shown, "E_DATA_OPEN", f"cannot open {shown} as a DuckDB database: "
+                         f"{str(exc).splitlines()[0]}",
                          "pass a .duckdb file written by DuckDB, or a folder of Parquet/CSV files") from None
-        dataset = Dataset(con, shown)
+        tables = {name.lower(): name for (name,) in con.execute(
+            exp.select("table_name").from_("duckdb_tables()").where(
+                exp.column("database_name").eq(exp.Literal.string(SOURCE))).union(
+                exp.select("view_name").from_("duckdb_views()").where(
+                    exp.column("database_name").eq(exp.Literal.string(SOURCE)))).sql("duckdb")).fetchall()}
+        for entity in model.entities:
+            if entity in tables:
+                raw[entity] = f"{SOURCE}.{tables[entity]}"
+            else:
+                problems.append(Diagnostic(Position(f"{shown}:{entity}"), "E_DATA_MISSING_TABLE",
+                                           f"the dataset has no table '{entity}'",
+                                           "tables must be named after the model's entities"))
     else:
-        con = duckdb.connect(":memory:")
-        dataset = Dataset(con, shown)
-        problems = []
         for entity in model.entities.values():
             parquet, csv = p / f"{entity.name}.parquet", p / f"{entity.name}.csv"
             try:
@@ -76,21 +101,52 @@ def open_dataset(path: str | Path, model: Model) -> Dataset:
                     types = {c.name: DUCKDB_TYPES[c.type] for c in entity.columns.values()}
                     rel = con.read_csv(str(csv), header=True, dtype=types)
                 else:
-                    problems.append(Diagnostic(Position(str(p / (entity.name + '.parquet'))), "E_DATA_MISSING_TABLE",
+                    problems.append(Diagnostic(Position(str(p / (entity.name + ".parquet"))), "E_DATA_MISSING_TABLE",
                                                f"the dataset has no table '{entity.name}'",
                                                f"add {entity.name}.parquet or {entity.name}.csv to {shown}"))
                     continue
-                rel.create_view(entity.name)
+                rel.create_view(f"raw_{entity.name}")
                 dataset._keep.append(rel)
+                raw[entity.name] = f"raw_{entity.name}"
             except duckdb.Error as exc:
                 problems.append(Diagnostic(Position(str(parquet if parquet.exists() else csv)), "E_DATA_READ",
                                            f"cannot read table '{entity.name}': {str(exc).splitlines()[0]}",
                                            "check the file's columns and types against the data model"))
-        if problems:
-            con.close()
-            raise EngineError(problems)
-    check_dataset(dataset, model)
+    problems += _typed_views(con, model, raw, shown)
+    if problems:
+        con.close()
+        raise EngineError(problems)
     return dataset
+
+
+def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, str], shown: str) -> list[Diagnostic]:
+    """CREATE VIEW <entity> AS SELECT CAST(col AS model type) ... for every entity; type problems."""
+    problems = []
+    for name, source in raw.items():
+        entity = model.entities[name]
+        rel = con.table(source)
+        found = {c.lower(): (c, str(t).upper().split("(")[0]) for c, t in zip(rel.columns, rel.types)}
+        where = f"{shown}:{name}"
+        columns = []
+        for col in entity.columns.values():
+            stored = found.get(col.name)
+            if stored is None:
+                problems.append(Diagnostic(Position(where), "E_DATA_MISSING_COLUMN",
+                                           f"table '{name}' has no column '{col.name}'",
+                                           f"expected a {col.type} column '{col.name}'"))
+            elif stored[1] not in COMPATIBLE[col.type]:
+                problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
+                                           f"column {name}.{col.name} is {stored[1]}, the model says {col.type}",
+                                           f"store it as {DUCKDB_TYPES[col.type]}"))
+            else:
+                columns.append(exp.cast(exp.column(stored[0], quoted=True), DUCKDB_TYPES[col.type]).as_(col.name))
+        if len(columns) == len(entity.columns):
+            parts = source.split(".")
+            table = exp.Table(this=exp.to_identifier(parts[-1], quoted=True),
+                              db=exp.to_identifier(parts[0]) if len(parts) > 1 else None)
+            view = exp.Create(this=exp.to_table(name), kind="VIEW", expression=exp.select(*columns).from_(table))
+            con.execute(view.sql("duckdb"))
+    return problems
 
 
 def _yaml_dataset(path: Path, model: Model) -> Dataset:
@@ -111,39 +167,6 @@ def _yaml_dataset(path: Path, model: Model) -> Dataset:
         raise _error(str(path), "E_DATA_VALUE", f"cannot load the rows of {path}: {str(exc).splitlines()[0]}",
                      "check the rows' columns and values against the data model") from None
     return Dataset(con, str(path))
-
-
-def check_dataset(dataset: Dataset, model: Model) -> None:
-    """Every entity a table, every model column present with a compatible type."""
-    con = dataset.connection
-    found: dict[str, dict[str, str]] = {}
-    for entity in model.entities.values():
-        try:
-            rel = con.table(entity.name)
-        except duckdb.Error:
-            continue
-        found[entity.name] = {c.lower(): str(t).upper().split("(")[0] for c, t in zip(rel.columns, rel.types)}
-    problems = []
-    for entity in model.entities.values():
-        table = found.get(entity.name)
-        where = f"{dataset.description}:{entity.name}"
-        if table is None:
-            problems.append(Diagnostic(Position(where), "E_DATA_MISSING_TABLE",
-                                       f"the dataset has no table '{entity.name}'",
-                                       "tables must be named after the model's entities"))
-            continue
-        for col in entity.columns.values():
-            dtype = table.get(col.name)
-            if dtype is None:
-                problems.append(Diagnostic(Position(where), "E_DATA_MISSING_COLUMN",
-                                           f"table '{entity.name}' has no column '{col.name}'",
-                                           f"expected a {col.type} column '{col.name}'"))
-            elif dtype not in COMPATIBLE[col.type]:
-                problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
-                                           f"column {entity.name}.{col.name} is {dtype}, the model says {col.type}",
-                                           f"store it as {DUCKDB_TYPES[col.type]}"))
-    if problems:
-        raise EngineError(problems)
 
 
 def _clean(value: Any) -> Any:

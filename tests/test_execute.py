@@ -95,3 +95,20 @@ def test_json_row_shape(tmp_path, catalogue, tables):
         assert list(r) == ["indicator", "period", "breakdown", "value", "numerator", "denominator", "n"]
         assert isinstance(r["n"], int)
         assert len(r["breakdown"]) <= 1
+
+
+def test_timestamps_and_narrow_integers_are_read_through_typed_views(tmp_path, catalogue, tables):
+    """Data written by other tools (dates as TIMESTAMP, ids as INTEGER) gives the same numbers."""
+    db = tmp_path / "extract.duckdb"
+    write_duckdb(db, catalogue, tables)
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+    for name, entity in catalogue.model.entities.items():
+        casts = ", ".join(
+            f"CAST({c} AS TIMESTAMP) AS {c}" if col.type == "date" else
+            f"CAST({c} AS INTEGER) AS {c}" if col.type in ("bigint", "integer") else c
+            for c, col in entity.columns.items())
+        con.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM src.{name}")
+    con.close()
+    assert api.run(catalogue, other, ["2018H2"]) == api.run(catalogue, db, ["2018H2"])
