@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .catalogue import Catalogue, load_catalogue
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position
-from .execute import open_dataset, run_indicator
+from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
 from .fixtures import FixtureResult, default_fixtures_dir, fixture_files, load_fixture, run_fixture
 from .periods import Period, PeriodError, parse_period
 from .plan import plan_query
@@ -45,18 +45,21 @@ def compile_indicator(catalogue: Catalogue, indicator_id: str, period: str, dial
 
 
 def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None = None,
-        progress=None) -> list[dict]:
+        progress=None, mapping: SourceMapping | Path | str | None = None) -> list[dict]:
     """Every selected indicator for every period on a dataset: rows of the public JSON shape."""
     problems: list[Diagnostic] = []
     selected, wanted, dataset = [], [], None
-    for step in ("select", "periods", "data"):  # report every problem of the request at once
+    for step in ("select", "periods", "mapping", "data"):  # report every problem of the request at once
         try:
-            if step == "select":
+            if step == "mapping":
+                if mapping is not None and not isinstance(mapping, SourceMapping):
+                    mapping = load_mapping(mapping, catalogue.model)
+            elif step == "select":
                 selected = catalogue.select(indicator_ids)
             elif step == "periods":
                 wanted = periods(period_texts)
             elif not problems:
-                dataset = open_dataset(data, catalogue.model)
+                dataset = open_dataset(data, catalogue.model, mapping)
             elif not Path(data).exists():
                 problems.append(Diagnostic(Position(str(data)), "E_DATA_NOT_FOUND", f"no such dataset: {data}",
                                            "pass a .duckdb file or a folder of <entity>.parquet / .csv files"))
@@ -76,10 +79,12 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
     return rows
 
 
-def check_data(catalogue: Catalogue, data: Path | str):
+def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None):
     """Breaches of the data model's consistency rules in a dataset (see engine.datacheck)."""
     from .datacheck import check_data as run_checks
-    dataset = open_dataset(data, catalogue.model)
+    if mapping is not None and not isinstance(mapping, SourceMapping):
+        mapping = load_mapping(mapping, catalogue.model)
+    dataset = open_dataset(data, catalogue.model, mapping)
     try:
         return run_checks(dataset, catalogue.model, catalogue.rules)
     finally:

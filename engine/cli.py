@@ -59,6 +59,10 @@ indicators_option = click.option("--indicators", "indicators_dir", type=click.Pa
                                  help="Catalogue folder holding model.yaml (default: the project's indicators/).")
 
 
+mapping_option = click.option("--mapping", type=click.Path(path_type=Path), default=None,
+                              help="Source mapping YAML: the dataset's table and column names for the model's.")
+
+
 def _catalogue(indicators_dir):
     catalogue = api.checked_catalogue(indicators_dir)
     for d in catalogue.diagnostics:  # warnings only
@@ -157,14 +161,15 @@ def compile_(indicator_id, period, dialect, indicators_dir):
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (atomically) instead of stdout.")
 @click.option("--no-data-checks", is_flag=True, help="Skip checking the data against the model's consistency rules.")
+@mapping_option
 @indicators_option
 @friendly
-def run(data, periods, ids, fmt, out, no_data_checks, indicators_dir):
+def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
     """Compute indicators on a dataset."""
     catalogue = _catalogue(indicators_dir)
-    rows = api.run(catalogue, data, list(periods), list(ids) or None)
+    rows = api.run(catalogue, data, list(periods), list(ids) or None, mapping=mapping)
     if not no_data_checks:
-        for issue in api.check_data(catalogue, data):
+        for issue in api.check_data(catalogue, data, mapping):
             click.echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
                        f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
                        f"    hint: the numbers below are computed from data that breaks the model; "
@@ -176,12 +181,13 @@ def run(data, periods, ids, fmt, out, no_data_checks, indicators_dir):
 @main.command("check-data")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@mapping_option
 @indicators_option
 @friendly
-def check_data(data, fmt, indicators_dir):
+def check_data(data, fmt, mapping, indicators_dir):
     """Check a dataset against the data model's consistency rules; exit 1 on any breach."""
     catalogue = _catalogue(indicators_dir)
-    issues = api.check_data(catalogue, data)
+    issues = api.check_data(catalogue, data, mapping)
     if fmt == "json":
         click.echo(json.dumps([i.as_dict() for i in issues], ensure_ascii=False, indent=2))
     elif issues:

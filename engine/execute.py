@@ -51,7 +51,44 @@ class Dataset:
         self.connection.close()
 
 
-def open_dataset(path: str | Path, model: Model) -> Dataset:
+@dataclass
+class SourceMapping:
+    """Dataset names for the model's entities and columns (default: the same names)."""
+    tables: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def table(self, entity: str) -> str:
+        return self.tables.get(entity, entity)
+
+    def column(self, entity: str, column: str) -> str:
+        return self.columns.get(entity, {}).get(column, column)
+
+
+def load_mapping(path: str | Path, model: Model) -> SourceMapping:
+    """Read and check a source mapping file (schema: engine/schemas/mapping.schema.json)."""
+    from .diagnostics import Diagnostics, did_you_mean
+    from .load import load_file
+    from .validate import validate_schema
+    diags = Diagnostics()
+    doc = load_file(Path(path), diags, str(path))
+    if doc is not None and validate_schema(doc, "mapping", diags):
+        for entity, spec in doc.data["tables"].items():
+            if entity not in model.entities:
+                diags.error(doc.key_pos(("tables", entity)), "E_UNKNOWN_ENTITY", f"unknown entity '{entity}'",
+                            did_you_mean(entity, model.entities))
+                continue
+            for column in spec.get("columns", {}):
+                if column not in model.entities[entity].columns:
+                    diags.error(doc.key_pos(("tables", entity, "columns", column)), "E_UNKNOWN_COLUMN",
+                                f"'{entity}' has no column '{column}'",
+                                did_you_mean(column, model.entities[entity].columns))
+    diags.raise_if_errors()
+    data = doc.data["tables"]
+    return SourceMapping({e: s["table"] for e, s in data.items() if "table" in s},
+                         {e: dict(s.get("columns", {})) for e, s in data.items()})
+
+
+def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None = None) -> Dataset:
     """Open a dataset read-only and expose it as typed views, after checking tables, columns and types.
 
     A `.duckdb` file is ATTACHed READ_ONLY, a folder's Parquet or CSV files are read in
@@ -65,6 +102,7 @@ def open_dataset(path: str | Path, model: Model) -> Dataset:
                      "pass a .duckdb file or a folder of <entity>.parquet / <entity>.csv files")
     if p.is_file() and p.suffix in (".yaml", ".yml"):
         return _yaml_dataset(p, model)
+    mapping = mapping or SourceMapping()
     con = duckdb.connect(":memory:")
     dataset = Dataset(con, shown)
     raw: dict[str, str] = {}  # entity -> qualified raw table or view
@@ -85,25 +123,27 @@ def open_dataset(path: str | Path, model: Model) -> Dataset:
                 exp.select("view_name").from_("duckdb_views()").where(
                     exp.column("database_name").eq(exp.Literal.string(SOURCE)))).sql("duckdb")).fetchall()}
         for entity in model.entities:
-            if entity in tables:
-                raw[entity] = f"{SOURCE}.{tables[entity]}"
+            wanted = mapping.table(entity)
+            if wanted.lower() in tables:
+                raw[entity] = f"{SOURCE}.{tables[wanted.lower()]}"
             else:
-                problems.append(Diagnostic(Position(f"{shown}:{entity}"), "E_DATA_MISSING_TABLE",
-                                           f"the dataset has no table '{entity}'",
-                                           "tables must be named after the model's entities"))
+                problems.append(Diagnostic(Position(f"{shown}:{wanted}"), "E_DATA_MISSING_TABLE",
+                                           f"the dataset has no table '{wanted}' for entity '{entity}'",
+                                           "name tables after the model's entities, or map them with --mapping"))
     else:
         for entity in model.entities.values():
-            parquet, csv = p / f"{entity.name}.parquet", p / f"{entity.name}.csv"
+            stem = mapping.table(entity.name)
+            parquet, csv = p / f"{stem}.parquet", p / f"{stem}.csv"
             try:
                 if parquet.exists():
                     rel = con.read_parquet(str(parquet))
                 elif csv.exists():
-                    types = {c.name: DUCKDB_TYPES[c.type] for c in entity.columns.values()}
+                    types = {mapping.column(entity.name, c.name): DUCKDB_TYPES[c.type] for c in entity.columns.values()}
                     rel = con.read_csv(str(csv), header=True, dtype=types)
                 else:
-                    problems.append(Diagnostic(Position(str(p / (entity.name + ".parquet"))), "E_DATA_MISSING_TABLE",
-                                               f"the dataset has no table '{entity.name}'",
-                                               f"add {entity.name}.parquet or {entity.name}.csv to {shown}"))
+                    problems.append(Diagnostic(Position(str(p / (stem + ".parquet"))), "E_DATA_MISSING_TABLE",
+                                               f"the dataset has no table '{stem}' for entity '{entity.name}'",
+                                               f"add {stem}.parquet or {stem}.csv to {shown}, or map it with --mapping"))
                     continue
                 rel.create_view(f"raw_{entity.name}")
                 dataset._keep.append(rel)
@@ -112,14 +152,15 @@ def open_dataset(path: str | Path, model: Model) -> Dataset:
                 problems.append(Diagnostic(Position(str(parquet if parquet.exists() else csv)), "E_DATA_READ",
                                            f"cannot read table '{entity.name}': {str(exc).splitlines()[0]}",
                                            "check the file's columns and types against the data model"))
-    problems += _typed_views(con, model, raw, shown)
+    problems += _typed_views(con, model, raw, shown, mapping)
     if problems:
         con.close()
         raise EngineError(problems)
     return dataset
 
 
-def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, str], shown: str) -> list[Diagnostic]:
+def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, str], shown: str,
+                 mapping: SourceMapping) -> list[Diagnostic]:
     """CREATE VIEW <entity> AS SELECT CAST(col AS model type) ... for every entity; type problems."""
     problems = []
     for name, source in raw.items():
@@ -129,11 +170,13 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, st
         where = f"{shown}:{name}"
         columns = []
         for col in entity.columns.values():
-            stored = found.get(col.name)
+            source_name = mapping.column(name, col.name)
+            stored = found.get(source_name.lower())
             if stored is None:
                 problems.append(Diagnostic(Position(where), "E_DATA_MISSING_COLUMN",
-                                           f"table '{name}' has no column '{col.name}'",
-                                           f"expected a {col.type} column '{col.name}'"))
+                                           f"table '{source.split('.')[-1]}' has no column '{source_name}'",
+                                           f"expected a {col.type} column '{source_name}' (model column {name}.{col.name}); "
+                                           "map other names with --mapping"))
             elif stored[1] not in COMPATIBLE[col.type]:
                 problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
                                            f"column {name}.{col.name} is {stored[1]}, the model says {col.type}",

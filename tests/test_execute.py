@@ -112,3 +112,27 @@ def test_timestamps_and_narrow_integers_are_read_through_typed_views(tmp_path, c
         con.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM src.{name}")
     con.close()
     assert api.run(catalogue, other, ["2018H2"]) == api.run(catalogue, db, ["2018H2"])
+
+
+def test_source_mapping_binds_other_names(tmp_path, catalogue, tables):
+    db = tmp_path / "extract.duckdb"
+    write_duckdb(db, catalogue, tables)
+    renamed = tmp_path / "agency.duckdb"
+    con = duckdb.connect(str(renamed))
+    con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+    for name in catalogue.model.entities:
+        target = "fall_tab" if name == "ersattningsfall" else name
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM src.{name}")
+    con.execute("ALTER TABLE person RENAME kon TO sex")
+    con.close()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  ersattningsfall: {table: fall_tab}\n  person: {columns: {kon: sex}}\n", "utf-8")
+    with pytest.raises(EngineError) as info:
+        api.run(catalogue, renamed, ["2018"])
+    assert sorted(d.code for d in info.value.diagnostics) == ["E_DATA_MISSING_COLUMN", "E_DATA_MISSING_TABLE"]
+    assert api.run(catalogue, renamed, ["2018"], mapping=mapping) == api.run(catalogue, db, ["2018"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tables:\n  persn: {columns: {kon: sex}}\n", "utf-8")
+    with pytest.raises(EngineError) as info:
+        api.run(catalogue, renamed, ["2018"], mapping=bad)
+    assert info.value.diagnostics[0].code == "E_UNKNOWN_ENTITY" and "person" in info.value.diagnostics[0].hint
