@@ -321,7 +321,12 @@ def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diag
             return node, "boolean"
         if isinstance(node, exp.Not):
             return node, "boolean"
-        if isinstance(node, (exp.Is, exp.Between, exp.StartsWith)):
+        if isinstance(node, exp.Between):
+            for bound in ("low", "high"):
+                if a == "date" and types.get(bound) == "varchar" and isinstance(node.args[bound], exp.Literal):
+                    node.set(bound, exp.cast(node.args[bound], exp.DataType.build("date")))
+            return node, "boolean"
+        if isinstance(node, (exp.Is, exp.StartsWith)):
             return node, "boolean"
         if isinstance(node, exp.Sub):
             if a == "date" and b == "date":

@@ -95,3 +95,15 @@ def test_calculated_columns_are_inlined(catalogue):
     from engine.render import render_sql
     sql = render_sql(plan_query(catalogue.get("andel_lamnat_sjukforsakringen_efter_insats"), parse_period("2018")))
     assert "'oppet_arbetslos'" in sql
+
+
+def test_text_dates_are_cast_for_every_dialect(make_catalogue):
+    from engine.periods import parse_period
+    from engine.plan import plan_query
+    from engine.render import render_sql
+    text = BASE.replace("  period: datum\n", "  period: datum\n  where:\n    - datum BETWEEN '2018-01-01' AND "
+                        "'2018-06-30'\n    - datum >= '2018-02-01'\n")
+    _, cat = make_catalogue({"t.yaml": text})
+    sql = render_sql(plan_query(cat.get("t"), parse_period("2018")), "spark", pretty=False)
+    assert "BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-06-30' AS DATE)" in sql
+    assert ">= CAST('2018-02-01' AS DATE)" in sql
