@@ -1,7 +1,8 @@
 """Stage 6, execute: run compiled queries on a backend and return rows of the JSON shape.
 
-The default backend is DuckDB. A dataset is a `.duckdb` file (opened read-only) or a
-folder of Parquet or CSV files named after the entities; nothing is ever written to it.
+The default backend is DuckDB. A dataset is a `.duckdb` file (ATTACHed read-only), a
+folder of Parquet or CSV files named after the entities, or a fixture's YAML inputs; it
+is exposed as views with the model's types, and nothing is ever written to it.
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from .diagnostics import Diagnostic, EngineError, Position
+from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
+from .load import load_file
 from .model import Model
 from .periods import Period
 from .plan import plan_query
 from .render import render_sql
 from .resolve import BoundIndicator
+from .validate import validate_schema
 
 DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE", "varchar": "VARCHAR",
                 "date": "DATE", "boolean": "BOOLEAN"}
@@ -66,9 +69,6 @@ class SourceMapping:
 
 def load_mapping(path: str | Path, model: Model) -> SourceMapping:
     """Read and check a source mapping file (schema: engine/schemas/mapping.schema.json)."""
-    from .diagnostics import Diagnostics, did_you_mean
-    from .load import load_file
-    from .validate import validate_schema
     diags = Diagnostics()
     doc = load_file(Path(path), diags, str(path))
     if doc is not None and validate_schema(doc, "mapping", diags):
@@ -194,8 +194,6 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, st
 
 def _yaml_dataset(path: Path, model: Model) -> Dataset:
     """The `inputs:` of a golden fixture as a small in-memory dataset (demos, reviews)."""
-    from .diagnostics import Diagnostics
-    from .load import load_file
     diags = Diagnostics()
     doc = load_file(path, diags)
     if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("inputs"), dict):
@@ -264,7 +262,7 @@ def run_indicator(dataset: Dataset, bound: BoundIndicator, period: Period) -> li
     return rows_from_result(bound, period, columns, cursor.fetchall())
 
 
-def load_tables(con: duckdb.DuckDBPyConnection, model: Model, tables: dict[str, list[dict]], where: str = "") -> None:
+def load_tables(con: duckdb.DuckDBPyConnection, model: Model, tables: dict[str, list[dict]]) -> None:
     """Create every entity's table in `con` and insert rows given as dicts (fixtures, tests)."""
     for entity in model.entities.values():
         schema = exp.Schema(this=exp.to_table(entity.name), expressions=[
