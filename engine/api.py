@@ -91,6 +91,16 @@ def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | 
         dataset.close()
 
 
+def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_texts: list[str],
+         indicator_ids: list[str] | None = None, mapping=None):
+    """Rows that differ between a baseline catalogue and this one on the same data."""
+    from .diff import compare_rows
+    ids = indicator_ids or sorted(set(catalogue.indicators) | set(baseline.indicators))
+    before = run(baseline, data, period_texts, [i for i in ids if i in baseline.indicators], mapping=mapping)
+    after = run(catalogue, data, period_texts, [i for i in ids if i in catalogue.indicators], mapping=mapping)
+    return compare_rows(before, after)
+
+
 def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
                   directory: Path | str | None = None) -> list[FixtureResult]:
     """Run the golden fixtures (of the given indicators); every indicator must have one."""
@@ -112,5 +122,5 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "check_data", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
+__all__ = ["Catalogue", "check_data", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
            "load_catalogue", "periods", "run", "test_fixtures"]

@@ -16,7 +16,7 @@ import click
 from . import api
 from .catalogue import indicator_files, load_catalogue
 from .diagnostics import Diagnostic, EngineError, Position
-from .present import aligned, as_csv, as_json, as_table, write_atomic
+from .present import aligned, as_csv, as_json, as_table, breakdown_label, format_number, write_atomic
 from .render import DIALECTS, CompileRefused
 
 
@@ -176,6 +176,51 @@ def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
                        f"see indicators check-data --data {data}", err=True)
     text = as_json(rows) if fmt == "json" else as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
     _emit(text, out)
+
+
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--period", "periods", multiple=True, required=True)
+@click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator of either version.")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None, help="The catalogue folder to compare with.")
+@click.option("--rev", default=None, help="Compare with the catalogue at this git revision (e.g. HEAD, main).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@mapping_option
+@indicators_option
+@friendly
+def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
+    """What a change does to the numbers: every row that differs from a baseline catalogue."""
+    from .catalogue import default_indicators_dir
+    from .diff import baseline_folder
+    if (baseline is None) == (rev is None):
+        raise click.UsageError("give exactly one of --baseline DIR or --rev REVISION")
+    catalogue = _catalogue(indicators_dir)
+    holder = None
+    try:
+        if rev is not None:
+            holder = baseline_folder(indicators_dir or default_indicators_dir(), rev)
+            baseline = Path(holder.name) / "catalogue"
+        before = api.checked_catalogue(baseline)
+        changes = api.diff(catalogue, before, data, list(periods), list(ids) or None, mapping)
+    finally:
+        if holder is not None:
+            holder.cleanup()
+    if fmt == "json":
+        click.echo(json.dumps([c.as_dict() for c in changes], ensure_ascii=False, indent=2))
+        return
+    if not changes:
+        click.echo("no differences: every row is the same in both versions", err=True)
+        return
+    body = []
+    for c in changes:
+        unit = (catalogue.indicators.get(c.indicator) or before.indicators[c.indicator]).data["unit"]
+
+        def show(row):
+            if row is None:
+                return "(ingen rad)"
+            return f"{format_number(row['value'], unit, 3 if unit == 'share' else None)} (n={row['n']})"
+        body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before), show(c.after)])
+    click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
 
 
 @main.command("check-data")

@@ -136,3 +136,27 @@ def test_usage_errors_exit_1():
     assert proc.returncode == 1 and "Missing option '--period'" in proc.stderr
     proc = cli("no-such-command")
     assert proc.returncode == 1
+
+
+def test_diff_shows_what_a_definition_change_does(tmp_path):
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for f in (ROOT / "indicators").glob("*.yaml"):
+        (changed / f.name).write_text(f.read_text("utf-8"), "utf-8")
+    model = changed / "model.yaml"
+    text = model.read_text("utf-8")
+    assert ", 'oppet_arbetslos')" in text
+    model.write_text(text.replace(", 'oppet_arbetslos')", ")"), "utf-8")
+    data = ROOT / "fixtures" / "andel_lamnat_sjukforsakringen_efter_insats.yaml"
+    proc = cli("diff", "--data", data, "--period", "2018", "--indicators", changed, "--baseline", ROOT / "indicators",
+               "--indicator", "andel_lamnat_sjukforsakringen_efter_insats", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    changes = json.loads(proc.stdout)
+    total = next(c for c in changes if c["breakdown"] == {})
+    assert total["after"]["numerator"] < total["before"]["numerator"]
+    assert total["after"]["denominator"] == total["before"]["denominator"]
+    proc = cli("diff", "--data", data, "--period", "2018", "--rev", "HEAD",
+               "--indicator", "andel_lamnat_sjukforsakringen_efter_insats")
+    assert proc.returncode == 0 and "no differences" in proc.stderr
+    proc = cli("diff", "--data", data, "--period", "2018", "--rev", "no-such-revision")
+    assert proc.returncode == 1 and "E_REVISION" in proc.stderr

@@ -1,0 +1,81 @@
+"""What a change does to the numbers: the same data through two versions of a catalogue.
+
+A reviewer compares the working catalogue with a baseline (another folder, or the
+catalogue at a git revision) and sees every row whose value, numerator, denominator or
+n changed, appeared or disappeared.
+"""
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Diagnostic, EngineError, Position
+
+FIELDS = ("value", "numerator", "denominator", "n")
+
+
+@dataclass
+class RowChange:
+    indicator: str
+    period: str
+    breakdown: dict
+    before: dict | None  # None: the row is new
+    after: dict | None   # None: the row is gone
+
+    def as_dict(self) -> dict:
+        pick = lambda r: None if r is None else {f: r[f] for f in FIELDS}  # noqa: E731
+        return {"indicator": self.indicator, "period": self.period, "breakdown": self.breakdown,
+                "before": pick(self.before), "after": pick(self.after)}
+
+
+def compare_rows(before: list[dict], after: list[dict]) -> list[RowChange]:
+    def key(r):
+        return r["indicator"], r["period"], tuple(sorted(r["breakdown"].items(), key=str))
+    old, new = {key(r): r for r in before}, {key(r): r for r in after}
+    changes = []
+    for k in sorted(set(old) | set(new), key=lambda k: (k[0], k[1], bool(k[2]), str(k[2]))):
+        a, b = old.get(k), new.get(k)
+        if a is not None and b is not None and all(_same(a[f], b[f]) for f in FIELDS):
+            continue
+        row = a or b
+        changes.append(RowChange(row["indicator"], row["period"], row["breakdown"], a, b))
+    return changes
+
+
+def _same(x, y) -> bool:
+    if x is None or y is None:
+        return x is None and y is None
+    return abs(float(x) - float(y)) <= 1e-9 * max(1.0, abs(float(x)))
+
+
+def catalogue_at_revision(directory: Path, revision: str, into: Path) -> Path:
+    """Extract the catalogue folder as it was at a git revision (read-only use of the repository)."""
+    directory = directory.resolve()
+    try:
+        top = Path(subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-toplevel"], check=True,
+                                  capture_output=True, text=True).stdout.strip())
+        relative = directory.relative_to(top).as_posix()
+        archive = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", revision, relative],
+                                 check=True, capture_output=True).stdout
+    except (subprocess.CalledProcessError, FileNotFoundError, ValueError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        detail = detail.decode(errors="replace").strip() if isinstance(detail, bytes) else str(detail).strip()
+        raise EngineError([Diagnostic(Position(str(directory)), "E_REVISION",
+                                      f"cannot read the catalogue at revision '{revision}': {detail or exc}",
+                                      "give a commit, branch or tag of the repository holding the catalogue, "
+                                      "or --baseline DIR")]) from None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / relative
+
+
+def baseline_folder(directory: Path, revision: str) -> tempfile.TemporaryDirectory:
+    """A temporary folder holding the catalogue at `revision`; its `.name / 'catalogue'` path is the folder."""
+    holder = tempfile.TemporaryDirectory(prefix="indicators-baseline-")
+    extracted = catalogue_at_revision(directory, revision, Path(holder.name))
+    (Path(holder.name) / "catalogue").symlink_to(extracted, target_is_directory=True)
+    return holder
