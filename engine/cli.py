@@ -149,8 +149,13 @@ def explain(indicator_id, lang, indicators_dir):
 def compile_(indicator_id, period, dialect, indicators_dir):
     """Print the SQL that computes an indicator for a period."""
     catalogue = _catalogue(indicators_dir)
-    api.periods([period])
-    click.echo(api.compile_indicator(catalogue, indicator_id, period, dialect) + ";")
+    (parsed,) = api.periods([period])
+    sql = api.compile_indicator(catalogue, indicator_id, period, dialect)
+    bound = catalogue.get(indicator_id)
+    click.echo(f"-- {bound.id} version {bound.data['version']}: {bound.data['title']['sv']}\n"
+               f"-- period {parsed.label} = {parsed.first} .. {parsed.last}, dialect {dialect}, "
+               f"from {Path(bound.file).name}")
+    click.echo(sql + ";")
 
 
 @main.command()
