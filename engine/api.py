@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .catalogue import Catalogue, load_catalogue
-from .diagnostics import Diagnostic, Diagnostics, EngineError, Position
+from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
 from .fixtures import FixtureResult, default_fixtures_dir, fixture_files, load_fixture, run_fixture
 from .periods import Period, PeriodError, parse_period
@@ -19,7 +19,7 @@ from .render import CompileRefused, build_query, render_sql
 def periods(texts: list[str]) -> list[Period]:
     """Parse periods, reporting every bad one at once."""
     result, problems = [], []
-    for text in texts:
+    for text in dict.fromkeys(texts):  # each period once, in the order given
         try:
             result.append(parse_period(text))
         except PeriodError as exc:
@@ -55,7 +55,7 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
                 if mapping is not None and not isinstance(mapping, SourceMapping):
                     mapping = load_mapping(mapping, catalogue.model)
             elif step == "select":
-                selected = catalogue.select(indicator_ids)
+                selected = catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None)
             elif step == "periods":
                 wanted = periods(period_texts)
             elif not problems:
@@ -95,9 +95,17 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
          indicator_ids: list[str] | None = None, mapping=None):
     """Rows that differ between a baseline catalogue and this one on the same data."""
     from .diff import compare_rows
-    ids = indicator_ids or sorted(set(catalogue.indicators) | set(baseline.indicators))
-    before = run(baseline, data, period_texts, [i for i in ids if i in baseline.indicators], mapping=mapping)
-    after = run(catalogue, data, period_texts, [i for i in ids if i in catalogue.indicators], mapping=mapping)
+    known = set(catalogue.indicators) | set(baseline.indicators)
+    unknown = [i for i in indicator_ids or [] if i not in known]
+    if unknown:
+        raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_UNKNOWN_INDICATOR",
+                                      f"no indicator '{i}' in either catalogue", did_you_mean(i, known))
+                           for i in unknown])
+    ids = indicator_ids or sorted(known)
+    old_ids = [i for i in ids if i in baseline.indicators]
+    new_ids = [i for i in ids if i in catalogue.indicators]
+    before = run(baseline, data, period_texts, old_ids, mapping=mapping) if old_ids else []
+    after = run(catalogue, data, period_texts, new_ids, mapping=mapping) if new_ids else []
     return compare_rows(before, after)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .load import Document, load_file
 from .model import Model, build_model
-from .resolve import BoundIndicator, BoundRule, resolve_indicator, resolve_rules
+from .resolve import BoundIndicator, BoundRule, check_calculated, resolve_indicator, resolve_rules
 from .validate import validate_schema
 
 MODEL_FILE = "model.yaml"
@@ -102,6 +102,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
     model = load_model(directory, diags)
     catalogue = Catalogue(directory, model)
     if model is not None:
+        check_calculated(model, diags)
         catalogue.rules = resolve_rules(model, diags)
     first_seen: dict[str, Position] = {}
     for path in indicator_files(files if files is not None else [directory]):

@@ -16,7 +16,7 @@ import click
 from . import api
 from .catalogue import indicator_files, load_catalogue
 from .diagnostics import Diagnostic, EngineError, Position
-from .present import aligned, as_csv, as_json, as_table, breakdown_label, format_number, write_atomic
+from .present import OutputError, aligned, as_csv, as_json, as_table, breakdown_label, format_number, write_atomic
 from .render import DIALECTS, CompileRefused
 
 
@@ -72,7 +72,12 @@ def _catalogue(indicators_dir):
 
 def _emit(text: str, out: Path | None) -> None:
     if out:
-        write_atomic(out, text)
+        try:
+            write_atomic(out, text)
+        except (OutputError, OSError) as exc:
+            raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: "
+                                          f"{getattr(exc, 'strerror', None) or exc}",
+                                          "give a writable file path for --out")]) from None
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=False)

@@ -80,6 +80,27 @@ def _checks(model: Model, rules: list[BoundRule]):
                      .order_by(t(key)).limit(EXAMPLES))
             yield name, f"foreign_key:{rel.foreign_key}", \
                 f"{rel.foreign_key} points at no {rel.target}", query
+    for temporal in model.temporal.values():
+        # rows that a lookup must tell apart may not overlap in time (else a unit would match twice)
+        key = model.entities[temporal.entity].key
+        a, b = exp.column, exp.column
+        far = exp.cast(exp.Literal.string("9999-12-31"), "date")
+        same = [a(temporal.match_on, table="a").eq(b(temporal.match_on, table="b"))] + \
+            [a(c, table="a").eq(b(c, table="b")) for c in temporal.unique_per]
+        overlap = exp.and_(
+            *same,
+            exp.LT(this=a(key, table="a"), expression=b(key, table="b")),
+            exp.LTE(this=a(temporal.start, table="a"),
+                    expression=exp.Coalesce(this=b(temporal.end, table="b"), expressions=[far])),
+            exp.LTE(this=b(temporal.start, table="b"),
+                    expression=exp.Coalesce(this=a(temporal.end, table="a"), expressions=[far])))
+        query = (exp.select(a(key, table="a").as_("example"), exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
+                 .from_(exp.to_table(temporal.entity).as_("a"))
+                 .join(exp.to_table(temporal.entity).as_("b"), on=overlap, join_type="INNER")
+                 .order_by(a(key, table="a")).limit(EXAMPLES))
+        per = ", ".join([temporal.match_on, *temporal.unique_per])
+        yield temporal.entity, f"no_overlap:{temporal.name}", \
+            f"rows of the same {per} overlap in time, so '{temporal.name}' would match two of them", query
     for rule in rules:
         key = model.entities[rule.entity].key
         breach = exp.Coalesce(this=rule.condition.copy(), expressions=[exp.true()]).not_()

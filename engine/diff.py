@@ -59,7 +59,11 @@ def catalogue_at_revision(directory: Path, revision: str, into: Path) -> Path:
         top = Path(subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-toplevel"], check=True,
                                   capture_output=True, text=True).stdout.strip())
         relative = directory.relative_to(top).as_posix()
-        archive = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", revision, relative],
+        if revision.startswith("-"):
+            raise ValueError("a revision does not start with '-'")
+        commit = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                 f"{revision}^{{commit}}"], check=True, capture_output=True, text=True).stdout.strip()
+        archive = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", commit, "--", relative],
                                  check=True, capture_output=True).stdout
     except (subprocess.CalledProcessError, FileNotFoundError, ValueError) as exc:
         detail = getattr(exc, "stderr", b"") or b""

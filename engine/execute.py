@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you
 from .load import load_file
 from .model import Model
 from .periods import Period
-from .plan import plan_query
+from .plan import DIM, plan_query
 from .render import render_sql
 from .resolve import BoundIndicator
 from .validate import validate_schema
@@ -117,11 +117,13 @@ def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None =
             raise _error(shown, "E_DATA_OPEN", f"cannot open {shown} as a DuckDB database: "
                          f"{str(exc).splitlines()[0]}",
                          "pass a .duckdb file written by DuckDB, or a folder of Parquet/CSV files") from None
-        tables = {name.lower(): name for (name,) in con.execute(
-            exp.select("table_name").from_("duckdb_tables()").where(
-                exp.column("database_name").eq(exp.Literal.string(SOURCE))).union(
-                exp.select("view_name").from_("duckdb_views()").where(
-                    exp.column("database_name").eq(exp.Literal.string(SOURCE)))).sql("duckdb")).fetchall()}
+        listing = exp.select("schema_name", "table_name").from_("duckdb_tables()").where(
+            exp.column("database_name").eq(exp.Literal.string(SOURCE))).union(
+            exp.select("schema_name", "view_name").from_("duckdb_views()").where(
+                exp.column("database_name").eq(exp.Literal.string(SOURCE))))
+        tables: dict[str, str] = {}
+        for schema, name in sorted(con.execute(listing.sql("duckdb")).fetchall(), key=lambda r: r[0] != "main"):
+            tables.setdefault(name.lower(), f"{schema}.{name}")
         for entity in model.entities:
             wanted = mapping.table(entity)
             if wanted.lower() in tables:
@@ -165,7 +167,7 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, st
     problems = []
     for name, source in raw.items():
         entity = model.entities[name]
-        rel = con.table(source)
+        rel = con.table(".".join(f'"{p}"' if i else p for i, p in enumerate(source.split("."))))
         found = {c.lower(): (c, str(t).upper().split("(")[0]) for c, t in zip(rel.columns, rel.types)}
         where = f"{shown}:{name}"
         columns = []
@@ -186,7 +188,8 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, st
         if len(columns) == len(entity.columns):
             parts = source.split(".")
             table = exp.Table(this=exp.to_identifier(parts[-1], quoted=True),
-                              db=exp.to_identifier(parts[0]) if len(parts) > 1 else None)
+                              db=exp.to_identifier(parts[-2], quoted=True) if len(parts) > 1 else None,
+                              catalog=exp.to_identifier(parts[-3]) if len(parts) > 2 else None)
             view = exp.Create(this=exp.to_table(name), kind="VIEW", expression=exp.select(*columns).from_(table))
             con.execute(view.sql("duckdb"))
     return problems
@@ -200,6 +203,8 @@ def _yaml_dataset(path: Path, model: Model) -> Dataset:
         diags.error(Position(str(path)), "E_DATA_OPEN", f"{path} has no 'inputs:' mapping of tables to rows",
                     "a YAML dataset is a golden fixture file (see fixtures/README.md)")
         raise EngineError(diags.items)
+    check_inputs(doc, model, diags)
+    diags.raise_if_errors()
     con = duckdb.connect(":memory:")
     try:
         load_tables(con, model, doc.data["inputs"])
@@ -208,6 +213,35 @@ def _yaml_dataset(path: Path, model: Model) -> Dataset:
         raise _error(str(path), "E_DATA_VALUE", f"cannot load the rows of {path}: {str(exc).splitlines()[0]}",
                      "check the rows' columns and values against the data model") from None
     return Dataset(con, str(path))
+
+
+def check_inputs(doc, model: Model, diags: Diagnostics) -> None:
+    """`inputs:` of a YAML dataset: known tables, lists of rows, known columns, dates that are dates."""
+    import datetime as dt
+    for table, rows in doc.data["inputs"].items():
+        if table not in model.entities:
+            diags.error(doc.key_pos(("inputs", table)), "E_UNKNOWN_ENTITY", f"unknown table '{table}'",
+                        did_you_mean(table, model.entities))
+            continue
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            diags.error(doc.pos(("inputs", table)), "E_SCHEMA", f"'{table}' must be a list of rows "
+                        "(mappings of column: value)", "e.g. - {person_id: 1, kon: K, fodelsear: 1980}")
+            continue
+        columns = model.entities[table].columns
+        for i, row in enumerate(rows):
+            for col, value in row.items():
+                if col not in columns:
+                    diags.error(doc.key_pos(("inputs", table, i, col)), "E_UNKNOWN_COLUMN",
+                                f"table '{table}' has no column '{col}'", did_you_mean(col, columns))
+                elif isinstance(value, (dict, list)):
+                    diags.error(doc.pos(("inputs", table, i, col)), "E_DATA_VALUE",
+                                f"{table}.{col} must be a single value")
+                elif columns[col].type == "date" and value is not None:
+                    try:
+                        row[col] = dt.date.fromisoformat(str(value))
+                    except ValueError:
+                        diags.error(doc.pos(("inputs", table, i, col)), "E_DATA_VALUE",
+                                    f"'{value}' is not a date", "write dates as YYYY-MM-DD")
 
 
 def _clean(value: Any) -> Any:
@@ -241,7 +275,7 @@ def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], 
             out_total.append(row)
         else:
             d = grouped[0]
-            value = rec[idx[d]]
+            value = rec[idx[DIM + d]]
             row["breakdown"] = {d: value if value is None or isinstance(value, str) else str(value)}
             out_dims[d].append(row)
     result = out_total

@@ -78,6 +78,10 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
                     f"cannot read the expression '{text}': {first.get('description', str(exc))}",
                     "write a simple column expression, e.g. utfall IN ('arbete', 'utbildning')")
         return None
+    except RecursionError:
+        diags.error(source.position, "E_EXPR_TOO_DEEP", "the expression nests too deeply",
+                    "write a simpler expression, or split it into several conditions")
+        return None
     except TokenError as exc:
         diags.error(source.position, "E_EXPR_SYNTAX", f"cannot read the expression '{text}': {exc}",
                     "check the quotes: text values are written in single quotes, 'like this'")

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from .catalogue import Catalogue
-from .diagnostics import Diagnostics, Position, did_you_mean
-from .execute import Dataset, load_tables, run_indicator
+from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
+from .execute import Dataset, check_inputs, load_tables, run_indicator
 from .load import Document, load_file
 from .periods import parse_period
 from .validate import validate_schema
@@ -89,31 +89,13 @@ def load_fixture(path: Path, catalogue: Catalogue, diags: Diagnostics) -> Docume
         diags.error(doc.pos(("indicator",)), "E_UNKNOWN_INDICATOR",
                     f"no indicator '{data['indicator']}' in the catalogue",
                     did_you_mean(data["indicator"], catalogue.indicators))
-    for table, rows in data["inputs"].items():
-        if table not in model.entities:
-            diags.error(doc.key_pos(("inputs", table)), "E_UNKNOWN_ENTITY", f"unknown table '{table}'",
-                        did_you_mean(table, model.entities))
-            continue
-        columns = model.entities[table].columns
-        for i, row in enumerate(rows):
-            for col in row:
-                if col not in columns:
-                    diags.error(doc.key_pos(("inputs", table, i, col)), "E_UNKNOWN_COLUMN",
-                                f"table '{table}' has no column '{col}'", did_you_mean(col, columns))
-            for col, decl in columns.items():
-                value = row.get(col)
-                if decl.type == "date" and isinstance(value, str):
-                    try:
-                        row[col] = dt.date.fromisoformat(value)
-                    except ValueError:
-                        diags.error(doc.pos(("inputs", table, i, col)), "E_DATA_VALUE",
-                                    f"'{value}' is not a date", "write dates as YYYY-MM-DD")
+    check_inputs(doc, model, diags)
     for i, case in enumerate(data["expect"]):
         for j, row in enumerate(case["rows"]):
             if isinstance(row.get("value"), str):
                 try:
                     exact(row["value"])
-                except (ValueError, SyntaxError, ZeroDivisionError):
+                except (ValueError, SyntaxError, ZeroDivisionError, RecursionError):
                     diags.error(doc.pos(("expect", i, "rows", j, "value")), "E_FIXTURE_VALUE",
                                 f"cannot read the value '{row['value']}'", "write a number or a fraction like \"2/3\"")
     return doc
@@ -124,7 +106,11 @@ def run_fixture(doc: Document, catalogue: Catalogue) -> FixtureResult:
     bound = catalogue.get(data["indicator"])
     con = duckdb.connect(":memory:")
     try:
-        load_tables(con, catalogue.model, data["inputs"])
+        try:
+            load_tables(con, catalogue.model, data["inputs"])
+        except duckdb.Error as exc:
+            raise EngineError([Diagnostic(Position(doc.file), "E_DATA_VALUE", f"cannot load the fixture's rows: "
+                                          f"{str(exc).splitlines()[0]}", "check each value against its column's type")]) from None
         dataset = Dataset(con, f"fixture {doc.file}")
         result = FixtureResult(doc.file, bound.id)
         for case in data["expect"]:

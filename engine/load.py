@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import datetime as dt
+import math
 import re
 
 import yaml
@@ -89,14 +91,27 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader, dia
         return [_convert(item, path + (i,), doc, loader, diags) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"'):
         doc.quoted.add(path)
-    return loader.construct_object(node, deep=True)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. an impossible unquoted date such as 2018-02-30
+        diags.error(Position(doc.file, *_mark(node)), "E_YAML", f"'{node.value}' cannot be read: {exc}",
+                    "write dates as YYYY-MM-DD with a real day; quote text that only looks like a date")
+        return node.value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()  # dates stay text in the loaded data; stages that need dates parse them
+    if isinstance(value, float) and not math.isfinite(value):
+        diags.error(Position(doc.file, *_mark(node)), "E_YAML", f"'{node.value}' is not a finite number",
+                    "write an ordinary number")
+        return None
+    return value
 
 
 def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
     """Parse one YAML document; on a syntax error record it and return None."""
     doc = Document(file=file, data=None)
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             diags.error(Position(file, 1, 1), "E_EMPTY", "the file is empty",
@@ -111,11 +126,17 @@ def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
                     "check indentation, quotes and that a ':' follows each key; quote text that "
                     "contains ': ' or starts with a special character")
         return None
-    except yaml.YAMLError as exc:  # pragma: no cover - defensive
-        diags.error(Position(file, 1, 1), "E_YAML", f"YAML error: {exc}")
+    except yaml.YAMLError as exc:  # e.g. a control character (ReaderError)
+        diags.error(Position(file, 1, 1), "E_YAML", f"YAML error: {str(exc).splitlines()[0]}",
+                    "the file must be plain UTF-8 text without control characters")
+        return None
+    except RecursionError:
+        diags.error(Position(file, 1, 1), "E_YAML", "the YAML nests too deeply (or an alias refers to itself)",
+                    "write the structure out without recursive anchors and aliases")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 

@@ -129,10 +129,11 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
         ent = entities[ename]
         for rname, r in edata.get("relationships", {}).items():
             path = ("entities", ename, "relationships", rname)
-            if rname in ent.columns:
+            if rname in ent.columns or rname in edata.get("calculated", {}) or rname in ent.relationships:
                 diags.error(doc.key_pos(path), "E_MODEL_NAME_CLASH",
-                            f"relationship '{rname}' has the name of a column of '{ename}'",
+                            f"relationship '{rname}' has the name of a column or relationship of '{ename}'",
                             "name relationships after what they lead to, e.g. 'fall' for fall_id")
+                continue
             if r["to"] not in entities:
                 diags.error(doc.pos(path + ("to",)), "E_UNKNOWN_ENTITY",
                             f"relationship '{rname}' leads to unknown entity '{r['to']}'",
@@ -147,7 +148,9 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
             reverse = r.get("reverse")
             if reverse:
                 target = entities[r["to"]]
-                if reverse in target.relationships or reverse in target.columns:
+                target_data = data["entities"][r["to"]]
+                if reverse in target.relationships or reverse in target.columns \
+                        or reverse in target_data.get("relationships", {}) or reverse in target_data.get("calculated", {}):
                     diags.error(doc.pos(path + ("reverse",)), "E_MODEL_NAME_CLASH",
                                 f"reverse name '{reverse}' is already used on entity '{r['to']}'",
                                 "choose another plural name")

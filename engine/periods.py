@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_PATTERN = re.compile(r"^(\d{4})(?:H([12])|Q([1-4])|-(0[1-9]|1[0-2]))?$")
+_PATTERN = re.compile(r"^([1-9][0-9]{3})(?:H([12])|Q([1-4])|-(0[1-9]|1[0-2]))?$")
 
 
 class PeriodError(ValueError):

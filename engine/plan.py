@@ -16,6 +16,7 @@ from .periods import Period
 from .resolve import BoundIndicator, Join, Selection
 
 RANK = "unit_rank"
+DIM = "by_"  # prefix of breakdown columns in the population, so no name collides with value, n, ...
 
 
 @dataclass
@@ -60,7 +61,7 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
     else:
         population_where = [period_condition, *bound.where]
         source = bound.entity
-    select: list[tuple[str, exp.Expression]] = [(b.name, b.expr) for b in bound.breakdowns]
+    select: list[tuple[str, exp.Expression]] = [(DIM + b.name, b.expr) for b in bound.breakdowns]
     m = bound.measure
     if m.value is not None:
         select.append(("measure_value", m.value))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .plan import RANK, QueryPlan, Stage
+from .plan import DIM, RANK, QueryPlan, Stage
 from .resolve import LookupJoin, RelatedJoin, ToOneJoin
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
@@ -58,8 +58,8 @@ def _join_related(join: RelatedJoin) -> exp.Join:
     for hop in join.hops[1:]:
         query = query.join(exp.to_table(hop.entity).as_(hop.alias), on=hop.on_left.copy().eq(hop.on_right.copy()),
                            join_type="INNER")
-    for inner in join.inner_joins:
-        query = query.join(_join_to_one(inner))
+    for inner in join.inner_joins:  # to-one joins and nested related rows of the last hop
+        query = query.join(_join(inner))
     query = query.where(exp.and_(join.link.copy().is_(exp.null()).not_(), *[w.copy() for w in join.where]))
     query = query.group_by(join.link.copy())
     on = exp.column("anchor_key", table=join.alias).eq(exp.column(join.anchor_key, table=join.anchor_alias))
@@ -67,16 +67,16 @@ def _join_related(join: RelatedJoin) -> exp.Join:
                     on=on, side="LEFT")
 
 
+def _join(join) -> exp.Join:
+    if isinstance(join, ToOneJoin):
+        return _join_to_one(join)
+    if isinstance(join, LookupJoin):
+        return _join_lookup(join)
+    return _join_related(join)
+
+
 def _joins(stage: Stage) -> list[exp.Join]:
-    out = []
-    for join in stage.joins:
-        if isinstance(join, ToOneJoin):
-            out.append(_join_to_one(join))
-        elif isinstance(join, LookupJoin):
-            out.append(_join_lookup(join))
-        else:
-            out.append(_join_related(join))
-    return out
+    return [_join(j) for j in stage.joins]
 
 
 def _stage_select(stage: Stage) -> exp.Select:
@@ -156,6 +156,8 @@ def _dialect_fixes(tree: exp.Expression, dialect: str) -> exp.Expression:
                 return exp.paren(exp.Sub(this=exp.cast(later, "date"), expression=exp.cast(earlier, "date")))
             if dialect == "spark":
                 return exp.Anonymous(this="DATEDIFF", expressions=[later, earlier])
+        if isinstance(node, exp.Round) and dialect == "postgres":  # round(numeric, int) only
+            node.set("this", exp.cast(node.this, "numeric"))
         return node
     return tree.transform(fix)
 
@@ -167,10 +169,11 @@ def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
     query = exp.select()
     dims = plan.dimensions
     for d in dims:
-        query = query.select(exp.Grouping(expressions=[exp.column(d)]).as_(f"grouping_{d}"), exp.column(d))
+        query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
+                             exp.column(DIM + d))
     query = query.select(*_aggregate(plan, dialect)).from_("population")
     if dims:
-        sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(d)]) for d in dims]
+        sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in dims]
         query = query.group_by(exp.GroupingSets(expressions=sets))
     if plan.candidates is not None:
         query = query.with_("candidates", as_=_stage_select(plan.candidates))

@@ -262,10 +262,23 @@ def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.E
                    typed=False, safe=False)
 
 
+def check_allowed_values(tree: exp.Expression, scope: Scope, src: Source, diags: Diagnostics) -> None:
+    """Text literals compared with a column that has allowed values must be one of them (`'sjukpeng'`)."""
+    for node in tree.walk():
+        if isinstance(node, (exp.EQ, exp.NEQ)):
+            left, right = _unparen(node.this), _unparen(node.expression)
+            for col, lit in ((left, right), (right, left)):
+                if isinstance(col, exp.Column):
+                    _check_values(scope.model, scope, col, [lit], src, diags)
+        elif isinstance(node, exp.In) and isinstance(_unparen(node.this), exp.Column):
+            _check_values(scope.model, scope, _unparen(node.this), node.expressions, src, diags)
+
+
 def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diagnostics):
     """Bind columns and type-check; returns (expression, type) or None after errors."""
     errors_before = len(diags.errors)
     model = scope.model
+    check_allowed_values(tree, scope, src, diags)
 
     def visit(node: exp.Expression):
         if isinstance(node, exp.Column):
@@ -304,11 +317,17 @@ def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diag
                 node.set("this", exp.cast(left, exp.DataType.build("date")))
             elif not _comparable(a, b):
                 _type_error(diags, src, original, f"cannot compare {a} with {b} in '{original.sql()}'")
-            _check_values(model, scope, _unparen(left), [_unparen(right)], src, diags)
-            _check_values(model, scope, _unparen(right), [_unparen(left)], src, diags)
+            _check_date_literals(node, diags, src)
             return node, "boolean"
         if isinstance(node, exp.In):
-            _check_values(model, scope, _unparen(node.this), node.expressions, src, diags)
+            for i, t in enumerate(types.get("expressions") or []):
+                item = node.expressions[i]
+                if a == "date" and t == "varchar" and isinstance(item, exp.Literal):
+                    node.expressions[i] = exp.cast(item, exp.DataType.build("date"))
+                elif not _comparable(a, t):
+                    _type_error(diags, src, original, f"IN compares {a} with {t} in '{original.sql()}'")
+                    break
+            _check_date_literals(node, diags, src)
             return node, "boolean"
         if isinstance(node, exp.Like):
             if a not in ("varchar", "null"):
@@ -320,13 +339,23 @@ def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diag
                     _type_error(diags, src, original, f"AND/OR combine conditions, but one side is {t}")
             return node, "boolean"
         if isinstance(node, exp.Not):
+            if a not in ("boolean", "null"):
+                _type_error(diags, src, original, f"NOT needs a condition, but '{original.this.sql()}' is {a}",
+                            "compare it, e.g. NOT (utfall = 'annat')")
             return node, "boolean"
         if isinstance(node, exp.Between):
             for bound in ("low", "high"):
                 if a == "date" and types.get(bound) == "varchar" and isinstance(node.args[bound], exp.Literal):
                     node.set(bound, exp.cast(node.args[bound], exp.DataType.build("date")))
+                elif not _comparable(a, types.get(bound)):
+                    _type_error(diags, src, original, f"BETWEEN compares {a} with {types.get(bound)}")
+            _check_date_literals(node, diags, src)
             return node, "boolean"
-        if isinstance(node, (exp.Is, exp.StartsWith)):
+        if isinstance(node, exp.StartsWith):
+            if a not in ("varchar", "null") or b not in ("varchar", "null"):
+                _type_error(diags, src, original, "starts_with needs text on both sides")
+            return node, "boolean"
+        if isinstance(node, exp.Is):
             return node, "boolean"
         if isinstance(node, exp.Sub):
             if a == "date" and b == "date":
@@ -350,19 +379,36 @@ def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diag
                 _type_error(diags, src, original, f"cannot negate {a}")
             return node, a
         if isinstance(node, exp.Cast):
-            return node, _cast_type(node.to)
+            target = _cast_type(node.to)
+            if target in ("integer", "bigint") and a == "double":
+                _type_error(diags, src, original, "converting a decimal number to an integer rounds in some "
+                            "engines and truncates in others", "use round(x) to say which you mean")
+            return node, target
         if isinstance(node, (exp.Case, exp.If)):
             if isinstance(node, exp.If):
-                return node, b or types.get("true") or "null"
-            results = [t for t in (types.get("ifs") or [])] + [types.get("default")]
-            return node, next((t for t in results if t not in (None, "null")), "null")
+                if types.get("this") not in ("boolean", "null"):
+                    _type_error(diags, src, original, "the condition of IF/WHEN must be true or false")
+                results = [types.get("true"), types.get("false")]
+            else:
+                results = [t for t in (types.get("ifs") or [])] + [types.get("default")]
+            known = [t for t in results if t not in (None, "null")]
+            if any(not _comparable(known[0], t) for t in known[1:]):
+                _type_error(diags, src, original, f"the branches give different types: {', '.join(known)}")
+            return node, known[0] if known else "null"
         if isinstance(node, (exp.Coalesce, exp.Least, exp.Greatest, exp.Nullif)):
+            others = [types.get("expression")] + list(types.get("expressions") or [])
+            if any(t is not None and not _comparable(a, t) for t in others):
+                _type_error(diags, src, original, f"the arguments of {original.sql_name().lower()} have "
+                            f"different types", "give every argument the same type")
             return node, a
-        if isinstance(node, (exp.Upper, exp.Lower, exp.Substring)):
-            return node, "varchar"
-        if isinstance(node, exp.Length):
-            return node, "integer"
+        if isinstance(node, (exp.Upper, exp.Lower, exp.Substring, exp.Length)):
+            if a not in ("varchar", "null"):
+                _type_error(diags, src, original, f"{original.sql_name().lower()} needs text, but "
+                            f"'{original.this.sql()}' is {a}")
+            return node, "integer" if isinstance(node, exp.Length) else "varchar"
         if isinstance(node, (exp.Abs, exp.Round)):
+            if not (_num(a) or a == "null"):
+                _type_error(diags, src, original, f"{original.sql_name().lower()} needs a number, got {a}")
             return node, a
         return node, "unknown"  # pragma: no cover - allowlist keeps us here
 
@@ -373,10 +419,27 @@ def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diag
             return node, "error"
         return node, "double" if "double" in (a, b) else "bigint" if "bigint" in (a, b) else "integer"
 
-    result, rtype = visit(tree)
+    try:
+        result, rtype = visit(tree)
+    except RecursionError:
+        diags.error(src.position, "E_EXPR_TOO_DEEP", "the expression nests too deeply",
+                    "write a simpler expression, or split it into several conditions")
+        return None
     if rtype == "error" or len(diags.errors) > errors_before:
         return None
     return result, rtype
+
+
+def _check_date_literals(node: exp.Expression, diags: Diagnostics, src: Source) -> None:
+    """Text cast to a date must be a real date, so the error is the analyst's, not the data's."""
+    import datetime as dt
+    for cast in node.find_all(exp.Cast):
+        if cast.to.this == exp.DataType.Type.DATE and isinstance(cast.this, exp.Literal) and cast.this.is_string:
+            try:
+                dt.date.fromisoformat(cast.this.this)
+            except ValueError:
+                diags.error(src.at(node_offset(cast.this)), "E_TYPE", f"'{cast.this.this}' is not a date",
+                            "write dates as 'YYYY-MM-DD'")
 
 
 def _unparen(node):
@@ -617,6 +680,8 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundI
                                       "the selection (period, where, one_per)",
                                       "move this condition to population.require")
 
+    for fname in fields_spec:  # bind every field, used or not, so its errors are reported
+        first.special[fname]((), Source(fname, doc.pos(("population", "fields", fname))), exp.null(), diags)
     period = ctx.expression(("population", "period"), first, want="date", what="the period date")
     where = ctx.conditions(("population", "where"), first) if "where" in pop else []
     selection = None
@@ -936,3 +1001,19 @@ def resolve_rules(model: Model, diags: Diagnostics) -> list[BoundRule]:
                 continue
             bound.append(BoundRule(entity.name, rule.name, result[0], list(scope.joins), rule.source.text))
     return bound
+
+
+def check_calculated(model: Model, diags: Diagnostics) -> None:
+    """Each calculated column's expression must have the type it declares."""
+    for entity in model.entities.values():
+        for calc in list(entity.calculated.values()):
+            bound = bind_expression(calc.expr.copy(), Scope(model, entity.name, entity.name),
+                                    Source(calc.expr.sql(), Position(model.file)), diags)
+            if bound is None:
+                continue
+            declared, actual = calc.type, bound[1]
+            if not (declared == actual or (declared in NUMERIC and actual in NUMERIC) or actual == "null"):
+                diags.error(Position(model.file), "E_TYPE",
+                            f"calculated column {entity.name}.{calc.name} is declared {declared}, but its "
+                            f"expression '{calc.expr.sql()}' is {actual}", f"declare type: {actual}")
+                del entity.calculated[calc.name]

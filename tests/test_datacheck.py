@@ -43,3 +43,17 @@ def test_each_kind_of_breach_is_found(catalogue):
     assert ("samordningsforbund", "pattern:lan") in found
     assert ("mote", "foreign_key:person_id") in found
     assert found[("samarbete", "rule:start_samma_dag_som_kartlaggningen")].examples == [s["samarbete_id"]]
+
+
+def test_overlapping_cases_of_one_benefit_are_found(catalogue):
+    tables = {"person": [{"person_id": 1, "kon": "K", "fodelsear": 1980}],
+              "ersattningsfall": [
+                  {"fall_id": 10, "person_id": 1, "ersattning": "sjukpenning", "startdatum": dt.date(2018, 1, 1),
+                   "slutdatum": None, "diagnoskod": None, "avslutsorsak": None},
+                  {"fall_id": 11, "person_id": 1, "ersattning": "sjukpenning", "startdatum": dt.date(2018, 6, 1),
+                   "slutdatum": dt.date(2018, 7, 1), "diagnoskod": None, "avslutsorsak": "annat"},
+                  {"fall_id": 12, "person_id": 1, "ersattning": "aktivitetsersattning", "startdatum": dt.date(2018, 6, 1),
+                   "slutdatum": None, "diagnoskod": None, "avslutsorsak": None}]}
+    found = issues_of(catalogue, tables)
+    assert list(found) == [("ersattningsfall", "no_overlap:pagaende_fall")]
+    assert found[("ersattningsfall", "no_overlap:pagaende_fall")].examples == [10]
