@@ -97,20 +97,26 @@ def test_json_row_shape(tmp_path, catalogue, tables):
         assert len(r["breakdown"]) <= 1
 
 
+def copy_database(source, target, catalogue, table_name=lambda name: name, select=lambda entity: "*", after=()):
+    """A copy of a test database written the way another tool might have (other names or types)."""
+    con = duckdb.connect(str(target))
+    con.execute(f"ATTACH '{source}' AS src (READ_ONLY)")
+    for name, entity in catalogue.model.entities.items():
+        con.execute(f"CREATE TABLE {table_name(name)} AS SELECT {select(entity)} FROM src.{name}")
+    for statement in after:
+        con.execute(statement)
+    con.close()
+
+
 def test_timestamps_and_narrow_integers_are_read_through_typed_views(tmp_path, catalogue, tables):
     """Data written by other tools (dates as TIMESTAMP, ids as INTEGER) gives the same numbers."""
     db = tmp_path / "extract.duckdb"
     write_duckdb(db, catalogue, tables)
     other = tmp_path / "other.duckdb"
-    con = duckdb.connect(str(other))
-    con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
-    for name, entity in catalogue.model.entities.items():
-        casts = ", ".join(
-            f"CAST({c} AS TIMESTAMP) AS {c}" if col.type == "date" else
-            f"CAST({c} AS INTEGER) AS {c}" if col.type in ("bigint", "integer") else c
-            for c, col in entity.columns.items())
-        con.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM src.{name}")
-    con.close()
+    copy_database(db, other, catalogue, select=lambda entity: ", ".join(
+        f"CAST({c} AS TIMESTAMP) AS {c}" if col.type == "date" else
+        f"CAST({c} AS INTEGER) AS {c}" if col.type in ("bigint", "integer") else c
+        for c, col in entity.columns.items()))
     assert api.run(catalogue, other, ["2018H2"]) == api.run(catalogue, db, ["2018H2"])
 
 
@@ -118,13 +124,8 @@ def test_source_mapping_binds_other_names(tmp_path, catalogue, tables):
     db = tmp_path / "extract.duckdb"
     write_duckdb(db, catalogue, tables)
     renamed = tmp_path / "agency.duckdb"
-    con = duckdb.connect(str(renamed))
-    con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
-    for name in catalogue.model.entities:
-        target = "fall_tab" if name == "ersattningsfall" else name
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM src.{name}")
-    con.execute("ALTER TABLE person RENAME kon TO sex")
-    con.close()
+    copy_database(db, renamed, catalogue, table_name=lambda n: "fall_tab" if n == "ersattningsfall" else n,
+                  after=["ALTER TABLE person RENAME kon TO sex"])
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("tables:\n  ersattningsfall: {table: fall_tab}\n  person: {columns: {kon: sex}}\n", "utf-8")
     with pytest.raises(EngineError) as info:
