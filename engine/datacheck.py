@@ -83,7 +83,9 @@ def _checks(model: Model, rules: list[BoundRule]):
     for temporal in model.temporal.values():
         # rows that a lookup must tell apart may not overlap in time (else a unit would match twice)
         key = model.entities[temporal.entity].key
-        a, b = exp.column, exp.column
+        def a(c, table):
+            return exp.column(c, table=table)
+        b = a
         far = exp.cast(exp.Literal.string("9999-12-31"), "date")
         same = [a(temporal.match_on, table="a").eq(b(temporal.match_on, table="b"))] + \
             [a(c, table="a").eq(b(c, table="b")) for c in temporal.unique_per]
