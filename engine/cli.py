@@ -221,15 +221,16 @@ def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
     if not changes:
         click.echo("no differences: every row is the same in both versions", err=True)
         return
+    def show(row, unit):
+        if row is None:
+            return "(ingen rad)"
+        return f"{format_number(row['value'], unit, 3 if unit == 'share' else None)} (n={row['n']})"
+
     body = []
     for c in changes:
         unit = (catalogue.indicators.get(c.indicator) or before.indicators[c.indicator]).data["unit"]
-
-        def show(row):
-            if row is None:
-                return "(ingen rad)"
-            return f"{format_number(row['value'], unit, 3 if unit == 'share' else None)} (n={row['n']})"
-        body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before), show(c.after)])
+        body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before, unit),
+                     show(c.after, unit)])
     click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
 
 

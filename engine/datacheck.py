@@ -7,6 +7,7 @@ that breaks the model.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import duckdb
@@ -14,8 +15,8 @@ from sqlglot import exp
 
 from .execute import Dataset
 from .model import Model
-from .render import _join_to_one
-from .resolve import BoundRule
+from .render import join_to_one
+from .resolve import BoundRule, ToOneJoin
 
 EXAMPLES = 5
 
@@ -39,67 +40,60 @@ def _breach_query(entity: str, alias: str, key: str, condition: exp.Expression, 
                        exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
     query = query.from_(exp.to_table(entity).as_(alias))
     for join in joins:
-        query = query.join(_join_to_one(join))
+        query = query.join(join_to_one(join))
     return query.where(condition).order_by(exp.column(key, table=alias)).limit(EXAMPLES)
 
 
 def _checks(model: Model, rules: list[BoundRule]):
     for entity in model.entities.values():
         name, key = entity.name, entity.key
-        t = lambda c: exp.column(c, table=name)  # noqa: E731
-        duplicates = (exp.select(t(key).as_("example"), exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
-                      .from_(exp.to_table(name).as_(name)).group_by(t(key))
+
+        def col(column: str, table: str = name) -> exp.Column:
+            return exp.column(column, table=table)
+        duplicates = (exp.select(col(key).as_("example"), exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
+                      .from_(exp.to_table(name).as_(name)).group_by(col(key))
                       .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-                      .order_by(t(key)).limit(EXAMPLES))
+                      .order_by(col(key)).limit(EXAMPLES))
         yield name, "unique_key", f"{key} is not unique", duplicates
-        for col in entity.columns.values():
-            if not col.nullable:
-                yield name, f"not_null:{col.name}", f"{col.name} is NULL", \
-                    _breach_query(name, name, key, t(col.name).is_(exp.null()))
-            if col.values:
-                cond = exp.and_(t(col.name).is_(exp.null()).not_(),
-                                exp.In(this=t(col.name), expressions=[exp.Literal.string(v) for v in col.values]).not_())
-                yield name, f"allowed_values:{col.name}", \
-                    f"{col.name} has a value other than {', '.join(col.values)}", _breach_query(name, name, key, cond)
-            if col.pattern:
-                cond = exp.and_(t(col.name).is_(exp.null()).not_(),
-                                exp.RegexpLike(this=t(col.name), expression=exp.Literal.string(col.pattern)).not_())
-                yield name, f"pattern:{col.name}", f"{col.name} does not match {col.pattern}", \
+        for column in entity.columns.values():
+            c = col(column.name)
+            if not column.nullable:
+                yield name, f"not_null:{column.name}", f"{column.name} is NULL", \
+                    _breach_query(name, name, key, c.is_(exp.null()))
+            if column.values:
+                cond = exp.and_(c.is_(exp.null()).not_(),
+                                exp.In(this=c.copy(), expressions=[exp.Literal.string(v) for v in column.values]).not_())
+                yield name, f"allowed_values:{column.name}", \
+                    f"{column.name} has a value other than {', '.join(column.values)}", \
+                    _breach_query(name, name, key, cond)
+            if column.pattern:
+                cond = exp.and_(c.is_(exp.null()).not_(),
+                                exp.RegexpLike(this=c.copy(), expression=exp.Literal.string(column.pattern)).not_())
+                yield name, f"pattern:{column.name}", f"{column.name} does not match {column.pattern}", \
                     _breach_query(name, name, key, cond)
         for rel in entity.relationships.values():
             if rel.to_many:
                 continue
             target = model.entities[rel.target]
-            alias = f"{rel.name}__target"
-            query = (exp.select(t(key).as_("example"), exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
-                     .from_(exp.to_table(name).as_(name))
-                     .join(exp.to_table(rel.target).as_(alias),
-                           on=exp.column(target.key, table=alias).eq(t(rel.foreign_key)), join_type="LEFT")
-                     .where(exp.and_(t(rel.foreign_key).is_(exp.null()).not_(),
-                                     exp.column(target.key, table=alias).is_(exp.null())))
-                     .order_by(t(key)).limit(EXAMPLES))
-            yield name, f"foreign_key:{rel.foreign_key}", \
-                f"{rel.foreign_key} points at no {rel.target}", query
+            join = ToOneJoin(f"{rel.name}__target", rel.target, target.key, name, rel.foreign_key)
+            cond = exp.and_(col(rel.foreign_key).is_(exp.null()).not_(), col(target.key, join.alias).is_(exp.null()))
+            yield name, f"foreign_key:{rel.foreign_key}", f"{rel.foreign_key} points at no {rel.target}", \
+                _breach_query(name, name, key, cond, [join])
     for temporal in model.temporal.values():
         # rows that a lookup must tell apart may not overlap in time (else a unit would match twice)
         key = model.entities[temporal.entity].key
-        def a(c, table):
-            return exp.column(c, table=table)
-        b = a
+        a = functools.partial(exp.column, table="a")
+        b = functools.partial(exp.column, table="b")
         far = exp.cast(exp.Literal.string("9999-12-31"), "date")
-        same = [a(temporal.match_on, table="a").eq(b(temporal.match_on, table="b"))] + \
-            [a(c, table="a").eq(b(c, table="b")) for c in temporal.unique_per]
         overlap = exp.and_(
-            *same,
-            exp.LT(this=a(key, table="a"), expression=b(key, table="b")),
-            exp.LTE(this=a(temporal.start, table="a"),
-                    expression=exp.Coalesce(this=b(temporal.end, table="b"), expressions=[far])),
-            exp.LTE(this=b(temporal.start, table="b"),
-                    expression=exp.Coalesce(this=a(temporal.end, table="a"), expressions=[far])))
-        query = (exp.select(a(key, table="a").as_("example"), exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
+            *[a(c).eq(b(c)) for c in [temporal.match_on, *temporal.unique_per]],
+            exp.LT(this=a(key), expression=b(key)),
+            exp.LTE(this=a(temporal.start), expression=exp.Coalesce(this=b(temporal.end), expressions=[far])),
+            exp.LTE(this=b(temporal.start), expression=exp.Coalesce(this=a(temporal.end), expressions=[far.copy()])))
+        query = (exp.select(a(key).as_("example"), exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
                  .from_(exp.to_table(temporal.entity).as_("a"))
                  .join(exp.to_table(temporal.entity).as_("b"), on=overlap, join_type="INNER")
-                 .order_by(a(key, table="a")).limit(EXAMPLES))
+                 .order_by(a(key)).limit(EXAMPLES))
         per = ", ".join([temporal.match_on, *temporal.unique_per])
         yield temporal.entity, f"no_overlap:{temporal.name}", \
             f"rows of the same {per} overlap in time, so '{temporal.name}' would match two of them", query

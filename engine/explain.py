@@ -6,6 +6,8 @@ model's descriptions of calculated columns.
 """
 from __future__ import annotations
 
+import math
+
 from .catalogue import Catalogue
 from .present import format_number
 
@@ -65,7 +67,7 @@ def _figure(fig: dict, unit: str) -> str:
     when = fig.get("period") or "–".join(fig.get("periods", []))
     where = "".join(f" {k}={v}" for k, v in fig.get("breakdown", {}).items())
     if holds == "rounds_to":
-        decimals = max(0, -int(round(__import__("math").log10(fig["precision"] * (100 if unit == "share" else 1)))))
+        decimals = max(0, -int(round(math.log10(fig["precision"] * (100 if unit == "share" else 1)))))
         claim = format_number(fig["value"], unit, decimals, thousands=" ")
     else:
         parts = [f"{k} {fig[k]}" for k in ("value", "min", "max", "tolerance", "compare_to") if k in fig]

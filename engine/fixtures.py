@@ -6,7 +6,6 @@ output row worked out by hand. `run_fixture` reports missing, unexpected and cha
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import math
 import operator
 from dataclasses import dataclass, field

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from .diagnostics import Diagnostics, Position, did_you_mean
+from .diagnostics import Diagnostics, did_you_mean
 from .expressions import Source, column_path, node_offset, parse_expression
 from .load import Document
 

@@ -26,9 +26,8 @@ def format_number(value, unit: str = "count", decimals: int | None = None, thous
         decimals = 1 if decimals is None else decimals
     elif decimals is None:
         decimals = 0 if float(value).is_integer() else 1
+    value = round(value, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0, so no "-0" is shown
     text = f"{value:,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", thousands)
-    if text.startswith("-") and float(text.replace(",", ".").replace(thousands, "").lstrip("-") or 0) == 0:
-        text = text[1:]
     return text + (" %" if unit == "share" else "")
 
 

@@ -27,7 +27,7 @@ def _and(conditions: list[exp.Expression]) -> exp.Expression | None:
     return exp.and_(*conditions) if conditions else None
 
 
-def _join_to_one(join: ToOneJoin) -> exp.Join:
+def join_to_one(join: ToOneJoin) -> exp.Join:
     on = exp.column(join.key, table=join.alias).eq(exp.column(join.foreign_key, table=join.left_alias))
     return exp.Join(this=exp.to_table(join.entity).as_(join.alias), on=on, side="LEFT")
 
@@ -69,7 +69,7 @@ def _join_related(join: RelatedJoin) -> exp.Join:
 
 def _join(join) -> exp.Join:
     if isinstance(join, ToOneJoin):
-        return _join_to_one(join)
+        return join_to_one(join)
     if isinstance(join, LookupJoin):
         return _join_lookup(join)
     return _join_related(join)

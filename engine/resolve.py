@@ -8,7 +8,7 @@ aliases and the joins they need, and knows nothing of periods or dialects.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from sqlglot import exp
@@ -180,6 +180,10 @@ class Scope:
             return None
         if parts[0] in self.special:
             return self.special[parts[0]](parts[1:], src, node, diags)
+        return self.walk_column(parts, src, node, diags)
+
+    def walk_column(self, parts: tuple, src: Source, node, diags: Diagnostics):
+        """A column at the end of a path of to-one relationships (or of a registered lookup alias)."""
         found = self.to_one(parts[:-1], src, node, diags)
         if found is None:
             return None
@@ -192,7 +196,7 @@ class Scope:
             calc = ent.calculated[name]
             inner = Scope(self.model, entity, alias)
             bound = bind_expression(calc.expr.copy(), inner, Source(calc.expr.sql(), Position(self.model.file)), diags)
-            return (exp.paren(bound[0]) if bound else None, calc.type) if bound else None
+            return (exp.paren(bound[0]), calc.type) if bound else None
         if name in ent.relationships:
             diags.error(src.at(node_offset(node)), "E_NOT_A_COLUMN",
                         f"'{'.'.join(parts)}' is a relationship, not a column",
@@ -277,7 +281,6 @@ def check_allowed_values(tree: exp.Expression, scope: Scope, src: Source, diags:
 def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diagnostics):
     """Bind columns and type-check; returns (expression, type) or None after errors."""
     errors_before = len(diags.errors)
-    model = scope.model
     check_allowed_values(tree, scope, src, diags)
 
     def visit(node: exp.Expression):
@@ -471,9 +474,7 @@ class _Ctx:
         self.doc, self.model, self.diags = doc, model, diags
 
     def source(self, path: tuple) -> Source:
-        value = self.doc.data
-        for key in path:
-            value = value[key]
+        value = _get(self.doc.data, path)
         return Source(value, self.doc.pos(path), 1 if tuple(path) in self.doc.quoted else 0)
 
     def parse(self, path: tuple):
@@ -505,9 +506,7 @@ class _Ctx:
 
     def conditions(self, path: tuple, scope: Scope) -> list[exp.Expression] | None:
         """A condition or list of conditions (strings or {exists: ...}) to a list of expressions."""
-        value = self.doc.data
-        for key in path:
-            value = value[key]
+        value = _get(self.doc.data, path)
         items = [(path, value)] if not isinstance(value, list) else [(path + (i,), v) for i, v in enumerate(value)]
         result, ok = [], True
         for ipath, item in items:
@@ -523,12 +522,8 @@ class _Ctx:
         return result if ok else None
 
     def exists(self, path: tuple, scope: Scope) -> exp.Expression | None:
-        spec = self.doc.data
-        for key in path:
-            spec = spec[key]
-        target = spec["exists"]
-        parts = tuple(target.split("."))
-        pos = self.doc.pos(path + ("exists",))
+        spec = _get(self.doc.data, path)
+        parts = tuple(spec["exists"].split("."))
         where_path = path + ("where",) if "where" in spec else None
         if len(parts) == 1 and parts[0] in scope.special and hasattr(scope.special[parts[0]], "exists"):
             return scope.special[parts[0]].exists(self, where_path)
@@ -565,18 +560,17 @@ def related_path(ctx: _Ctx, scope: Scope, parts: tuple, pos_path: tuple):
                             did_you_mean(part, list(ent.relationships) + (list(scope.special) if i == 0 else [])))
             return None
         if rel.to_many:
-            src = ctx.source(pos_path) if isinstance(_get(ctx.doc.data, pos_path), str) else None
-            anchor = scope.to_one(parts[:i], src or Source("", ctx.doc.pos(pos_path)), exp.null(), ctx.diags)
+            anchor = scope.to_one(parts[:i], ctx.source(pos_path), exp.null(), ctx.diags)
             if anchor is None:
                 return None
             return "to_many", (anchor, parts[i:])
         entity = rel.target
-    src = Source("", ctx.doc.pos(pos_path))
-    found = scope.to_one(parts, src, exp.null(), ctx.diags)
+    found = scope.to_one(parts, ctx.source(pos_path), exp.null(), ctx.diags)
     return ("to_one", found) if found else None
 
 
 def _get(data, path):
+    """The value at a path of keys and indexes in loaded YAML data."""
     for key in path:
         data = data[key]
     return data
@@ -821,7 +815,7 @@ def _lookup_binder(ctx: _Ctx, scope: Scope, lname: str, lspec: dict):
             diags_.error(src.at(node_offset(node)), "E_NOT_A_COLUMN",
                          f"'{lname}' is a lookup; name one of its columns, e.g. {lname}.startdatum")
             return None
-        return _lookup_column(scope, lname, rest, src, node, diags_)
+        return scope.walk_column((lname, *rest), src, node, diags_)  # (lname,) is a registered path
 
     def exists(ctx_, where_path):
         join = make()
@@ -851,15 +845,6 @@ def _lookup_binder(ctx: _Ctx, scope: Scope, lname: str, lspec: dict):
     bind.exists = exists
     bind.column_decl = column_decl
     return bind
-
-
-def _lookup_column(scope: Scope, lname: str, rest, src, node, diags):
-    """Columns of a looked-up row, possibly through its to-one relationships."""
-    saved = scope.special.pop(lname)
-    try:
-        return scope.column((lname,) + tuple(rest), src, node, diags)
-    finally:
-        scope.special[lname] = saved
 
 
 def _measure(ctx: _Ctx, scope: Scope) -> Measure | None:

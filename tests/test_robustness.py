@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from conftest import MINIMAL, ROOT, codes
-from test_cli import cli, write
+from test_cli import cli
 
 BASE = MINIMAL.format(id="t")
 
