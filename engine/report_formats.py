@@ -1,0 +1,731 @@
+"""Stage 7, present: the yearly report (`report.Report`) as HTML, SVG charts, Markdown and XLSX.
+
+Renderers only lay out. Every figure a reader sees is `Cell.text`, made once by the
+builder from the computed rows with disclosure control already applied; `Cell.value` is
+used only where a format needs the number itself (an XLSX numeric cell, the length of a
+chart bar). A renderer that rounded, summed or re-formatted could show a figure that
+differs from the one that was computed and checked, in one format but not another, or
+rebuild a suppressed one. For the same reason a suppressed cell is always shown as
+"..", and its n is never shown, whatever else the cell holds.
+
+Nothing here reaches the network: the HTML is one file with inline CSS and inline SVG,
+so it can be archived, mailed and opened offline exactly as it was produced.
+"""
+from __future__ import annotations
+
+import html
+import io
+import math
+import re
+from datetime import datetime
+
+import xlsxwriter
+
+from .present import format_number
+from .report import Cell, Chart, Line, Report, ReportIndicator, Section
+
+SUPPRESSED = ".."
+MISSING = "–"
+DIMENSION_TITLES = {"kon": "Kön", "ersattning": "Ersättning", "behovsgrupp": "Behovsgrupp",
+                    "lan": "Län", "motestyp": "Mötestyp"}
+MARKS = {"primary": "a", "secondary": "b"}
+UNIT_AXIS = {"count": "Antal", "share": "Andel", "days": "Dagar", "years": "År"}
+# Colour-blind safe (Okabe-Ito based) and distinct in greyscale: lightness 24, 71, 46, 85, 61.
+PALETTE = ["#1f3864", "#e69f00", "#0072b2", "#b3d9f2", "#cc79a7"]
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+# --- shared helpers -------------------------------------------------------------------
+
+def dimension_title(name: str | None) -> str:
+    return DIMENSION_TITLES.get(name, name) if name else ""
+
+
+def shown(cell: Cell | None) -> str:
+    """What a reader sees for a cell: ".." when suppressed, "–" when there is none."""
+    if cell is None:
+        return MISSING
+    if cell.suppressed:
+        return SUPPRESSED
+    return cell.text or MISSING
+
+
+def suppression_reason(cell: Cell | None, threshold: int) -> str:
+    if cell is None or not cell.suppressed:
+        return ""
+    if cell.suppressed == "primary":
+        return f"färre än {threshold} personer"
+    return "skyddad för att inte röja en annan cell"
+
+
+def mark(cell: Cell | None) -> str:
+    return MARKS.get(cell.suppressed, "b") if cell is not None and cell.suppressed else ""
+
+
+def group_lines(lines: list[Line]) -> list[tuple[str | None, list[Line]]]:
+    """The total first, then one group per dimension, in the order they first appear."""
+    groups: dict[str | None, list[Line]] = {}
+    for line in lines:
+        groups.setdefault(line.dimension, []).append(line)
+    ordered = [(None, groups.pop(None))] if None in groups else []
+    return ordered + list(groups.items())
+
+
+def marks_used(indicator: ReportIndicator) -> list[str]:
+    """The suppression kinds that occur in an indicator's table, primary first."""
+    kinds = {c.suppressed for line in indicator.lines for c in (line.current, line.previous)
+             if c is not None and c.suppressed}
+    return [k for k in ("primary", "secondary") if k in kinds] + sorted(kinds - set(MARKS))
+
+
+def mark_note(kind: str, threshold: int) -> tuple[str, str]:
+    """The marker letter of a suppression kind and its explanation as a sentence."""
+    reason = suppression_reason(Cell(None, None, SUPPRESSED, kind), threshold)
+    return MARKS.get(kind, "b"), f"{reason[0].upper()}{reason[1:]}."
+
+
+def intro_text(report: Report) -> str:
+    parts = [f"Rapportår {report.year}" + (f", jämförelseår {report.compare}" if report.compare else "") + ".",
+             f"Underlag: {report.dataset}.",
+             f"Indikatorkatalogens version: {report.catalogue_version}.",
+             f"Framtagen {report.generated}."]
+    return " ".join(parts)
+
+
+def legend_entries(threshold: int) -> list[tuple[str, str]]:
+    return [(SUPPRESSED, f"Uppgiften redovisas inte: den bygger på färre än {threshold} personer (a), "
+                         "eller den är skyddad för att inte röja en annan cell (b)."),
+            (MISSING, "Uppgift saknas eller kan inte beräknas.")]
+
+
+def table_caption(indicator: ReportIndicator) -> str:
+    unit = indicator.unit_label[:1].upper() + indicator.unit_label[1:]
+    periods = indicator.period + (f" och {indicator.compare_period}" if indicator.compare_period else "")
+    return f"{unit}, {periods}"
+
+
+# --- SVG chart ------------------------------------------------------------------------
+
+CHART_WIDTH = 560
+PLOT_HEIGHT = 180
+FONT = 11
+CHAR_WIDTH = 0.6  # average glyph width per font size unit, for layout only
+
+
+def _num(x: float) -> str:
+    """A coordinate, written the same way every time."""
+    text = f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _text_width(text: str, size: float = FONT) -> float:
+    return len(text) * size * CHAR_WIDTH
+
+
+def _decimals(step: float) -> int:
+    for d in range(7):
+        scaled = step * 10 ** d
+        if abs(scaled - round(scaled)) < 1e-9 * max(1.0, scaled):
+            return d
+    return 6
+
+
+def axis_ticks(top_value: float, unit: str) -> list[float]:
+    """0 and 3 to 5 evenly spaced "round" ticks covering top_value."""
+    whole = unit in ("count", "days")
+    top_value = max(top_value, 1.0 if whole else 0.0)
+    if top_value <= 0:
+        top_value = 1.0 if unit != "share" else 0.1
+    magnitude = 10 ** math.floor(math.log10(top_value / 4))
+    step = magnitude
+    for factor in (1, 2, 2.5, 5, 10, 20, 25, 50, 100):
+        step = factor * magnitude
+        if whole and not float(step).is_integer():
+            continue
+        if math.ceil(top_value / step - 1e-9) <= 5:
+            break
+    count = max(3, math.ceil(top_value / step - 1e-9))
+    return [round(i * step, 12) for i in range(count + 1)]
+
+
+def tick_label(value: float, unit: str, step: float) -> str:
+    scaled = step * 100 if unit == "share" else step
+    return format_number(value, "share" if unit == "share" else "count", _decimals(scaled))
+
+
+def _bar_values(chart: Chart) -> list[float]:
+    return [float(c.value) for _, cells in chart.series for c in cells
+            if c is not None and not c.suppressed and c.value is not None and math.isfinite(c.value)]
+
+
+def _legend(chart: Chart, top: float) -> tuple[list[str], float]:
+    """Legend items laid out left to right, wrapping; returns the elements and their height."""
+    if len(chart.series) <= 1:
+        return [], 0.0
+    parts, x, y = ['<g class="legend">'], 0.0, top
+    for i, (label, _) in enumerate(chart.series):
+        width = 12 + 6 + _text_width(label) + 18
+        if x > 0 and x + width > CHART_WIDTH - 16:
+            x, y = 0.0, y + 18
+        colour = PALETTE[i % len(PALETTE)]
+        parts.append(f'<rect x="{_num(8 + x)}" y="{_num(y)}" width="12" height="12" fill="{colour}" '
+                     f'stroke="#333" stroke-width="0.5"/>')
+        parts.append(f'<text x="{_num(8 + x + 18)}" y="{_num(y + 10)}">{html.escape(label)}</text>')
+        x += width
+    parts.append("</g>")
+    return parts, y + 18 - top
+
+
+def _category_layout(chart: Chart, group_width: float) -> tuple[bool, float]:
+    """Whether category labels must be slanted to fit, and the room they need below the axis."""
+    longest = max((_text_width(c) for c in chart.categories), default=0.0)
+    if longest <= group_width - 4:
+        return False, 24.0
+    return True, min(140.0, 16 + longest * math.sin(math.radians(35)) + 8)
+
+
+def _summary(chart: Chart) -> str:
+    """The chart's figures as text, for screen readers."""
+    groups = []
+    for i, category in enumerate(chart.categories):
+        values = [f"{label} {shown(cells[i] if i < len(cells) else None)}" if len(chart.series) > 1
+                  else shown(cells[i] if i < len(cells) else None)
+                  for label, cells in chart.series]
+        groups.append(f"{category}: {', '.join(values)}")
+    return "; ".join(groups) + "."
+
+
+def svg_chart(chart: Chart) -> str:
+    """A grouped bar chart: one group per category, one bar per series; fixed width, no script."""
+    ticks = axis_ticks(max(_bar_values(chart), default=0.0), chart.unit)
+    step = ticks[1] - ticks[0]
+    labels = [tick_label(t, chart.unit, step) for t in ticks]
+    left = max(44.0, 14 + max(_text_width(t) for t in labels))
+    right = 12.0
+    legend, legend_height = _legend(chart, 30.0)
+    plot_top = 30 + legend_height + 24
+    categories = max(1, len(chart.categories))
+    group_width = (CHART_WIDTH - left - right) / categories
+    slanted, bottom = _category_layout(chart, group_width)
+    baseline = plot_top + PLOT_HEIGHT
+    height = baseline + bottom + 4
+    scale = PLOT_HEIGHT / ticks[-1]
+    title = html.escape(chart.title)
+
+    out = [f'<svg xmlns="{SVG_NS}" role="img" aria-label="{title}" class="chart" '
+           f'width="{CHART_WIDTH}" height="{_num(height)}" viewBox="0 0 {CHART_WIDTH} {_num(height)}" '
+           f'font-family="system-ui, -apple-system, \'Segoe UI\', Roboto, Arial, sans-serif" font-size="{FONT}">',
+           f"<title>{title}</title>",
+           f"<desc>{html.escape(_summary(chart))}</desc>",
+           f'<text x="8" y="18" font-size="14" font-weight="bold" fill="#1a1a1a">{title}</text>',
+           *legend]
+    out.append(f'<text x="{_num(left - 6)}" y="{_num(plot_top - 10)}" text-anchor="end" fill="#555">'
+               f'{html.escape(UNIT_AXIS.get(chart.unit, ""))}</text>')
+    out.append('<g class="grid">')
+    for tick, label in zip(ticks, labels):
+        y = baseline - tick * scale
+        colour = "#333" if tick == 0 else "#d9d9d9"
+        out.append(f'<line x1="{_num(left)}" x2="{_num(CHART_WIDTH - right)}" y1="{_num(y)}" y2="{_num(y)}" '
+                   f'stroke="{colour}" stroke-width="1"/>')
+        out.append(f'<text x="{_num(left - 6)}" y="{_num(y)}" dy="0.32em" text-anchor="end" fill="#333">'
+                   f"{html.escape(label)}</text>")
+    out.append("</g>")
+    out += _bars(chart, left, group_width, baseline, scale)
+    out += _category_labels(chart, left, group_width, baseline, slanted)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _bars(chart: Chart, left: float, group_width: float, baseline: float, scale: float) -> list[str]:
+    series = max(1, len(chart.series))
+    total = min(group_width * 0.72, series * 56)
+    bar = total / series
+    size = min(FONT, max(7.0, (bar + 4) / (CHAR_WIDTH * max(
+        (len(shown(c)) for _, cells in chart.series for c in cells), default=1))))
+    out = ['<g class="bars">']
+    for i in range(len(chart.categories)):
+        start = left + i * group_width + (group_width - total) / 2
+        for j, (_, cells) in enumerate(chart.series):
+            cell = cells[i] if i < len(cells) else None
+            centre = start + j * bar + bar / 2
+            text = html.escape(shown(cell))
+            drawn = cell is not None and not cell.suppressed and cell.value is not None \
+                and math.isfinite(cell.value)
+            if drawn:
+                length = max(0.0, float(cell.value)) * scale
+                out.append(f'<rect x="{_num(start + j * bar + 1)}" y="{_num(baseline - length)}" '
+                           f'width="{_num(max(1.0, bar - 2))}" height="{_num(length)}" '
+                           f'fill="{PALETTE[j % len(PALETTE)]}" stroke="#333" stroke-width="0.5"/>')
+                out.append(f'<text x="{_num(centre)}" y="{_num(baseline - length - 4)}" text-anchor="middle" '
+                           f'font-size="{_num(size)}" fill="#1a1a1a">{text}</text>')
+            else:
+                out.append(f'<text x="{_num(centre)}" y="{_num(baseline - 4)}" text-anchor="middle" '
+                           f'font-size="{_num(size)}" fill="#555">{text}</text>')
+    out.append("</g>")
+    return out
+
+
+def _category_labels(chart: Chart, left: float, group_width: float, baseline: float, slanted: bool) -> list[str]:
+    out = ['<g class="categories" fill="#1a1a1a">']
+    for i, category in enumerate(chart.categories):
+        x, y = left + (i + 0.5) * group_width, baseline + 16
+        if slanted:
+            out.append(f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="end" '
+                       f'transform="rotate(-35 {_num(x)} {_num(y)})">{html.escape(category)}</text>')
+        else:
+            out.append(f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="middle">{html.escape(category)}</text>')
+    out.append("</g>")
+    return out
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+CSS = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #fff; color: #1a1a1a;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 50rem; margin: 0 auto; padding: 2rem 1.25rem 4rem; }
+h1 { font-size: 1.9rem; line-height: 1.2; margin: 0 0 .5rem; }
+h2 { font-size: 1.45rem; margin: 2.5rem 0 .25rem; padding-top: .5rem; border-top: 3px solid #1f3864; }
+h3 { font-size: 1.1rem; margin: 2rem 0 .5rem; }
+a { color: #0b5394; }
+.intro { color: #333; margin: 0 0 1.5rem; }
+.source { color: #444; font-style: italic; margin: 0 0 1rem; }
+nav.toc { background: #f4f6f9; border: 1px solid #dde3ea; padding: .75rem 1.25rem; }
+nav.toc h2 { border: 0; margin: 0 0 .25rem; padding: 0; font-size: 1.1rem; }
+nav.toc ol { margin: .25rem 0; padding-left: 1.25rem; }
+nav.toc ol ol { font-size: .92rem; }
+table { border-collapse: collapse; margin: .25rem 0 .5rem; min-width: 24rem; }
+caption { caption-side: top; text-align: left; font-size: .9rem; color: #444; padding-bottom: .25rem; }
+th, td { padding: .2rem .75rem; border-bottom: 1px solid #e3e3e3; }
+thead th { border-bottom: 2px solid #1a1a1a; text-align: right; font-weight: 600; }
+thead th:first-child { text-align: left; }
+tbody th { text-align: left; font-weight: normal; }
+tr.total th, tr.total td { font-weight: 600; }
+tr.group th { font-weight: 600; font-style: italic; padding-top: .6rem; border-bottom: 0; }
+th.indent { padding-left: 1.75rem; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.suppressed { color: #555; cursor: help; }
+sup.mark { font-size: .7em; margin-left: .1em; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }
+.tablenote, .footnote, .published { font-size: .85rem; color: #444; }
+.tablenote { margin: 0 0 .5rem; }
+.footnote { margin: .5rem 0; }
+.footnote code { font-size: .8rem; }
+.published p { margin: .5rem 0 .1rem; font-weight: 600; }
+.published ul { margin: 0; padding-left: 1.25rem; }
+figure.chart { margin: .75rem 0; }
+figure.chart svg { max-width: 100%; height: auto; }
+.indicator { padding-bottom: .5rem; border-bottom: 1px solid #eee; }
+dl.legend { display: grid; grid-template-columns: 3rem 1fr; gap: .25rem .5rem; }
+dl.legend dt { font-weight: 600; text-align: center; }
+dl.legend dd { margin: 0; }
+footer { margin-top: 3rem; font-size: .85rem; color: #555; }
+@page { size: A4; margin: 18mm 16mm; }
+@media print {
+  body { font-size: 10.5pt; }
+  main { max-width: none; padding: 0; }
+  a { color: inherit; text-decoration: none; }
+  nav.toc { background: none; }
+  section.report-section { break-before: page; }
+  .indicator, figure.chart, table { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  td.suppressed { cursor: auto; }
+}
+""".strip()
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def html_cell(cell: Cell | None, threshold: int) -> str:
+    text = _e(shown(cell))
+    if cell is None or not cell.suppressed:
+        return f'<td class="num">{text}</td>'
+    reason = _e(suppression_reason(cell, threshold))
+    return (f'<td class="num suppressed" title="{reason[:1].upper()}{reason[1:]}">{text}'
+            f'<sup class="mark" aria-hidden="true">{mark(cell)}</sup>'
+            f'<span class="visually-hidden"> ({reason})</span></td>')
+
+
+def html_row(line: Line, indicator: ReportIndicator, threshold: int, indent: bool) -> str:
+    cells = [html_cell(line.current, threshold)]
+    if indicator.compare_period:
+        cells.append(html_cell(line.previous, threshold))
+    css = ' class="indent"' if indent else ""
+    total = ' class="total"' if line.dimension is None else ""
+    return f'<tr{total}><th scope="row"{css}>{_e(line.label)}</th>{"".join(cells)}</tr>'
+
+
+def html_table(indicator: ReportIndicator, threshold: int) -> list[str]:
+    if not indicator.lines:
+        return ['<p class="tablenote">Inga uppgifter att redovisa.</p>']
+    columns = 2 + (1 if indicator.compare_period else 0)
+    head = ['<th scope="col"><span class="visually-hidden">Redovisningsgrupp</span></th>',
+            f'<th scope="col">{_e(indicator.period)}</th>']
+    if indicator.compare_period:
+        head.append(f'<th scope="col">{_e(indicator.compare_period)}</th>')
+    out = ["<table>", f"<caption>{_e(table_caption(indicator))}</caption>",
+           f"<thead><tr>{''.join(head)}</tr></thead>"]
+    for dimension, lines in group_lines(indicator.lines):
+        out.append("<tbody>")
+        if dimension is not None:
+            out.append(f'<tr class="group"><th scope="rowgroup" colspan="{columns}">'
+                       f"{_e(dimension_title(dimension))}</th></tr>")
+        out += [html_row(line, indicator, threshold, dimension is not None) for line in lines]
+        out.append("</tbody>")
+    out.append("</table>")
+    used = marks_used(indicator)
+    if used:
+        notes = (f'<sup class="mark">{letter}</sup>\u00a0{_e(text)}'
+                 for letter, text in (mark_note(k, threshold) for k in used))
+        out.append(f'<p class="tablenote">{SUPPRESSED} = uppgiften redovisas inte. {" ".join(notes)}</p>')
+    return out
+
+
+def html_indicator(indicator: ReportIndicator, threshold: int) -> list[str]:
+    out = ['<div class="indicator">', f'<h3 id="{_e(indicator.id)}">{_e(indicator.title)}</h3>']
+    out += html_table(indicator, threshold)
+    out += [f'<figure class="chart">\n{svg_chart(chart)}\n</figure>' for chart in indicator.charts]
+    footnote = f"{_e(indicator.footnote)} " if indicator.footnote else ""
+    out.append(f'<p class="footnote">{footnote}<code>{_e(indicator.id)}</code></p>')
+    if indicator.published:
+        out.append('<div class="published"><p>Publicerade uppgifter</p><ul>')
+        out += [f"<li>{_e(text)}</li>" for text in indicator.published]
+        out.append("</ul></div>")
+    out.append("</div>")
+    return out
+
+
+def section_anchor(section: Section) -> str:
+    return f"avsnitt-{section.key}"
+
+
+def html_section(section: Section, threshold: int) -> list[str]:
+    out = [f'<section class="report-section" id="{_e(section_anchor(section))}">',
+           f"<h2>{_e(section.title)}</h2>"]
+    if section.source:
+        out.append(f'<p class="source">Källa: {_e(section.source)}</p>')
+    for indicator in section.indicators:
+        out += html_indicator(indicator, threshold)
+    out.append("</section>")
+    return out
+
+
+def html_toc(report: Report) -> list[str]:
+    out = ['<nav class="toc" aria-label="Innehåll">', "<h2>Innehåll</h2>", "<ol>"]
+    for section in report.sections:
+        out.append(f'<li><a href="#{_e(section_anchor(section))}">{_e(section.title)}</a>')
+        if section.indicators:
+            out.append("<ol>")
+            out += [f'<li><a href="#{_e(i.id)}">{_e(i.title)}</a></li>' for i in section.indicators]
+            out.append("</ol>")
+        out.append("</li>")
+    out += ['<li><a href="#metod">Metod och teckenförklaring</a></li>', "</ol>", "</nav>"]
+    return out
+
+
+def html_notes(report: Report) -> list[str]:
+    out = ['<section class="notes" id="metod">', "<h2>Metod och teckenförklaring</h2>"]
+    if report.notes:
+        out += ["<ul>", *(f"<li>{_e(note)}</li>" for note in report.notes), "</ul>"]
+    out += ["<h3>Teckenförklaring</h3>", '<dl class="legend">']
+    for sign, meaning in legend_entries(report.threshold):
+        out += [f"<dt>{_e(sign)}</dt>", f"<dd>{_e(meaning)}</dd>"]
+    out += ["</dl>", "</section>"]
+    return out
+
+
+def to_html(report: Report) -> str:
+    """The whole report as one self-contained HTML5 file: inline CSS and SVG, no network."""
+    out = ["<!DOCTYPE html>", '<html lang="sv">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f'<meta name="generator" content="indicator engine, katalog {_e(report.catalogue_version)}">',
+           f"<title>{_e(report.title)}</title>", f"<style>\n{CSS}\n</style>", "</head>", "<body>", "<main>",
+           "<header>", f"<h1>{_e(report.title)}</h1>", f'<p class="intro">{_e(intro_text(report))}</p>',
+           "</header>"]
+    out += html_toc(report)
+    for section in report.sections:
+        out += html_section(section, report.threshold)
+    out += html_notes(report)
+    out += [f"<footer>Framtagen {_e(report.generated)} ur {_e(report.dataset)}, "
+            f"indikatorkatalog {_e(report.catalogue_version)}.</footer>",
+            "</main>", "</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+# --- Markdown -------------------------------------------------------------------------
+
+MD_SPECIAL = "\\`*_[]<>|#"
+INDENT = "\u00a0\u00a0\u00a0\u00a0"  # no-break spaces: Markdown keeps them, so groups stay indented
+
+
+def md(text: object) -> str:
+    """Text safe in Markdown, on one line (table cells cannot hold a line break)."""
+    text = re.sub(r"[ \t\r\n\f\v]+", " ", str(text)).strip()  # not str.split: keep no-break spaces
+    return "".join("\\" + ch if ch in MD_SPECIAL else ch for ch in text)
+
+
+def md_cell(cell: Cell | None) -> str:
+    letter = mark(cell)
+    return md(shown(cell)) + (f"<sup>{letter}</sup>" if letter else "")
+
+
+def md_table(indicator: ReportIndicator, threshold: int) -> list[str]:
+    if not indicator.lines:
+        return ["Inga uppgifter att redovisa."]
+    compare = bool(indicator.compare_period)
+    head = ["", md(indicator.period)] + ([md(indicator.compare_period)] if compare else [])
+    out = [f"*{md(table_caption(indicator))}*", "", "| " + " | ".join(head) + " |",
+           "|" + "|".join([":---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for dimension, lines in group_lines(indicator.lines):
+        if dimension is not None:
+            out.append(f"| **{md(dimension_title(dimension))}** |" + " |" * (len(head) - 1))
+        for line in lines:
+            label = (INDENT if dimension is not None else "") + md(line.label)
+            label = f"**{label}**" if dimension is None else label
+            cells = [md_cell(line.current)] + ([md_cell(line.previous)] if compare else [])
+            out.append("| " + " | ".join([label] + cells) + " |")
+    used = marks_used(indicator)
+    if used:
+        notes = (f"<sup>{letter}</sup> {md(text)}" for letter, text in (mark_note(k, threshold) for k in used))
+        out += ["", f"{SUPPRESSED} = uppgiften redovisas inte. " + " ".join(notes)]
+    return out
+
+
+def md_indicator(indicator: ReportIndicator, threshold: int) -> list[str]:
+    out = [f"### {md(indicator.title)}", ""] + md_table(indicator, threshold) + [""]
+    for chart in indicator.charts:
+        out += [f"*Diagram: {md(chart.title)} (finns i HTML-versionen av rapporten).*", ""]
+    footnote = f"{md(indicator.footnote)} " if indicator.footnote else ""
+    out += [f"{footnote}`{indicator.id}`", ""]
+    if indicator.published:
+        out += ["Publicerade uppgifter:", "", *(f"- {md(text)}" for text in indicator.published), ""]
+    return out
+
+
+def to_markdown(report: Report) -> str:
+    """The report as GitHub-flavoured Markdown: same structure, tables, charts named only."""
+    out = [f"# {md(report.title)}", "", md(intro_text(report)), "", "## Innehåll", ""]
+    for number, section in enumerate(report.sections, 1):
+        out.append(f"{number}. {md(section.title)}")
+        out += [f"    - {md(i.title)}" for i in section.indicators]
+    out += [f"{len(report.sections) + 1}. Metod och teckenförklaring", ""]
+    for section in report.sections:
+        out += [f"## {md(section.title)}", ""]
+        if section.source:
+            out += [f"*Källa: {md(section.source)}*", ""]
+        for indicator in section.indicators:
+            out += md_indicator(indicator, report.threshold)
+    out += ["## Metod och teckenförklaring", ""]
+    if report.notes:
+        out += [*(f"- {md(note)}" for note in report.notes), ""]
+    out += ["Teckenförklaring:", ""]
+    out += [f"- `{sign}` {md(meaning)}" for sign, meaning in legend_entries(report.threshold)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --- XLSX -----------------------------------------------------------------------------
+
+NUMBER_FORMATS = {"count": "#,##0", "share": "0%", "days": "#,##0", "years": "0.0"}
+SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
+ABOUT_SHEET = "Om rapporten"
+COLUMNS = [("A:A", 52), ("B:C", 16), ("D:E", 14), ("F:F", 48)]
+
+
+def sheet_name(title: str, taken: set[str]) -> str:
+    """A valid, unique Excel sheet name (at most 31 characters, none of []:*?/\\)."""
+    base = "".join(" " if ch in SHEET_NAME_FORBIDDEN else ch for ch in title)
+    base = " ".join(base.split()).strip("'") or "Avsnitt"
+    name, number = base[:31].rstrip(), 2
+    while name.lower() in taken or name.lower() == "history":
+        suffix = f" ({number})"
+        name, number = base[:31 - len(suffix)].rstrip() + suffix, number + 1
+    taken.add(name.lower())
+    return name
+
+
+class XlsxStyles:
+    """The workbook's formats, made once."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        add = book.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.heading = add({"bold": True, "font_size": 12})
+        self.bold = add({"bold": True})
+        self.muted = add({"italic": True, "font_color": "#444444"})
+        self.note = add({"italic": True, "font_size": 9, "font_color": "#444444", "text_wrap": True,
+                         "valign": "top"})
+        self.header = add({"bold": True, "bottom": 1, "align": "right"})
+        self.header_left = add({"bold": True, "bottom": 1})
+        self.group = add({"bold": True, "italic": True})
+        self.label = add({})
+        self.total = add({"bold": True})
+        self.indented = add({"indent": 1})
+        self.text_right = add({"align": "right"})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self._numbers: dict[tuple[str, bool], object] = {}
+        self._add = add
+
+    def number(self, unit: str, bold: bool = False):
+        key = (unit, bold)
+        if key not in self._numbers:
+            self._numbers[key] = self._add({"num_format": NUMBER_FORMATS.get(unit, "General"), "bold": bold})
+        return self._numbers[key]
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def xlsx_value(ws, row: int, col: int, cell: Cell | None, unit: str, styles: XlsxStyles,
+               threshold: int, bold: bool = False) -> None:
+    """A figure as an Excel number; ".." (with a comment saying why) or "–" as text otherwise."""
+    if cell is None:
+        ws.write_string(row, col, MISSING, styles.text_right)
+    elif cell.suppressed:
+        ws.write_string(row, col, SUPPRESSED, styles.text_right)
+        reason = suppression_reason(cell, threshold)
+        ws.write_comment(row, col, reason[:1].upper() + reason[1:] + ".")
+    elif _finite(cell.value):
+        ws.write_number(row, col, cell.value, styles.number(unit, bold))
+    else:
+        ws.write_string(row, col, shown(cell), styles.text_right)
+
+
+def xlsx_n(ws, row: int, col: int, cell: Cell | None, styles: XlsxStyles) -> None:
+    """The number of units behind a figure; never shown for a suppressed one."""
+    if cell is None:
+        return
+    if cell.suppressed:
+        ws.write_string(row, col, SUPPRESSED, styles.text_right)
+    elif _finite(cell.n):
+        ws.write_number(row, col, cell.n, styles.number("count"))
+
+
+def xlsx_line_note(line: Line, indicator: ReportIndicator, threshold: int) -> str:
+    notes = []
+    for period, cell in ((indicator.period, line.current), (indicator.compare_period, line.previous)):
+        if cell is not None and cell.suppressed and period:
+            notes.append(f"{period}: {suppression_reason(cell, threshold)}")
+    return "; ".join(notes)
+
+
+def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles, threshold: int) -> int:
+    """One indicator as a block of rows starting at `row`; returns the next free row."""
+    compare = indicator.compare_period
+    ws.write_string(row, 0, indicator.title, styles.heading)
+    row += 1
+    unit = indicator.unit_label[:1].upper() + indicator.unit_label[1:]
+    header = [indicator.period, compare or "", f"n {indicator.period}", f"n {compare}" if compare else "",
+              "Anmärkning"]
+    ws.write_string(row, 0, unit, styles.header_left)
+    for col, text in enumerate(header, 1):
+        ws.write_string(row, col, text, styles.header if col < 5 else styles.header_left)
+    row += 1
+    for dimension, lines in group_lines(indicator.lines):
+        if dimension is not None:
+            ws.write_string(row, 0, dimension_title(dimension), styles.group)
+            row += 1
+        for line in lines:
+            total = dimension is None
+            ws.write_string(row, 0, line.label, styles.total if total else styles.indented)
+            xlsx_value(ws, row, 1, line.current, indicator.unit, styles, threshold, total)
+            if compare:
+                xlsx_value(ws, row, 2, line.previous, indicator.unit, styles, threshold, total)
+            xlsx_n(ws, row, 3, line.current, styles)
+            if compare:
+                xlsx_n(ws, row, 4, line.previous, styles)
+            note = xlsx_line_note(line, indicator, threshold)
+            if note:
+                ws.write_string(row, 5, note, styles.muted)
+            row += 1
+    footnote = " ".join(filter(None, [indicator.footnote, f"[{indicator.id}]"]))
+    ws.merge_range(row, 0, row, 5, footnote, styles.note)
+    ws.set_row(row, 15 * max(1, math.ceil(len(footnote) / 150)))
+    row += 1
+    for text in indicator.published:
+        ws.write_string(row, 0, f"Publicerat: {text}", styles.muted)
+        row += 1
+    return row + 1
+
+
+def xlsx_section(book: xlsxwriter.Workbook, name: str, section: Section, styles: XlsxStyles,
+                 threshold: int) -> None:
+    ws = book.add_worksheet(name)
+    for columns, width in COLUMNS:
+        ws.set_column(columns, width)
+    ws.write_string(0, 0, section.title, styles.title)
+    if section.source:
+        ws.write_string(1, 0, f"Källa: {section.source}", styles.muted)
+    ws.freeze_panes(3, 1)
+    row = 3
+    for indicator in section.indicators:
+        row = xlsx_indicator(ws, row, indicator, styles, threshold)
+
+
+def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styles: XlsxStyles) -> None:
+    ws = book.add_worksheet(ABOUT_SHEET)
+    ws.set_column("A:A", 24)
+    ws.set_column("B:B", 100)
+    ws.write_string(0, 0, report.title, styles.title)
+    facts = [("Rapportår", report.year), ("Jämförelseår", report.compare or MISSING),
+             ("Underlag", report.dataset), ("Katalogversion", report.catalogue_version),
+             ("Framtagen", report.generated), ("Röjandegräns", f"färre än {report.threshold} personer redovisas inte")]
+    row = 2
+    for key, value in facts:
+        ws.write_string(row, 0, key, styles.bold)
+        ws.write_string(row, 1, str(value), styles.wrap)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Innehåll", styles.heading)
+    row += 1
+    for name, section in zip(names, report.sections):
+        ws.write_string(row, 0, f"Blad: {name}", styles.bold)
+        ws.write_string(row, 1, "; ".join(i.title for i in section.indicators), styles.wrap)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Metod", styles.heading)
+    row += 1
+    for note in report.notes:
+        ws.write_string(row, 1, note, styles.wrap)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "Teckenförklaring", styles.heading)
+    row += 1
+    for sign, meaning in legend_entries(report.threshold):
+        ws.write_string(row, 0, sign, styles.bold)
+        ws.write_string(row, 1, meaning, styles.wrap)
+        row += 1
+
+
+def _created(report: Report) -> datetime | None:
+    try:
+        return datetime.fromisoformat(report.generated)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_xlsx(report: Report) -> bytes:
+    """The report as a workbook: "Om rapporten", then one sheet per section; figures as numbers."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    properties = {"title": report.title, "comments": intro_text(report)}
+    created = _created(report)
+    if created is not None:
+        properties["created"] = created  # the same report gives the same file
+    book.set_properties(properties)
+    styles = XlsxStyles(book)
+    taken = {ABOUT_SHEET.lower()}
+    names = [sheet_name(section.title, taken) for section in report.sections]
+    xlsx_about(book, report, names, styles)
+    for name, section in zip(names, report.sections):
+        xlsx_section(book, name, section, styles, report.threshold)
+    book.close()
+    return buffer.getvalue()
+
+
+__all__ = ["to_html", "svg_chart", "to_markdown", "to_xlsx", "shown", "sheet_name"]

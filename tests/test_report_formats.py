@@ -1,0 +1,364 @@
+"""Renderers of the yearly report: a small hand-made Report, laid out as HTML, SVG, Markdown and XLSX."""
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from html.parser import HTMLParser
+
+import pytest
+
+from engine.present import format_number
+from engine.report import Cell, Chart, Line, Report, ReportIndicator, Section
+from engine.report_formats import axis_ticks, sheet_name, svg_chart, to_html, to_markdown, to_xlsx
+
+SVG_NS = "http://www.w3.org/2000/svg"
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# A suppressed cell should carry no value; these carry one anyway (and an n), so the tests
+# can check that no renderer ever shows it.
+SECRET_VALUE, SECRET_N = 4321, 987
+
+
+def cell(value, unit="count", n=None, decimals=None):
+    return Cell(value, n if n is not None else (value if unit == "count" else 100),
+                format_number(value, unit, decimals))
+
+
+def primary(n=2):
+    return Cell(None, n, "..", "primary")
+
+
+def secondary():
+    return Cell(SECRET_VALUE, SECRET_N, format_number(SECRET_VALUE), "secondary")
+
+
+def none_cell():
+    return Cell(None, None, "–")
+
+
+def line(label, dimension, category, current, previous):
+    return Line(label, dimension, category, current, previous)
+
+
+def counts_indicator() -> ReportIndicator:
+    lines = [line("Totalt", None, None, cell(8306), cell(10010)),
+             line("Kvinnor", "kon", "K", cell(5012), cell(6100)),
+             line("Män", "kon", "M", cell(3294), cell(3910)),
+             line("Sjukpenning", "ersattning", "sjukpenning", cell(7415), cell(9101)),
+             line("Aktivitetsersättning", "ersattning", "aktivitetsersattning", cell(891), cell(909))]
+    trend = Chart("Gemensamma kartläggningar 2016–2018", "count", ["2016", "2017", "2018"],
+                  [("Totalt", [cell(9570), cell(10010), cell(8306)])])
+    by_sex = Chart("Gemensamma kartläggningar efter kön", "count", ["Kvinnor", "Män"],
+                   [("2017", [cell(6100), cell(3910)]), ("2018", [cell(5012), primary()])])
+    return ReportIndicator("antal_gemensamma_kartlaggningar", 2, "Antal gemensamma kartläggningar", "count",
+                           "antal", "2018", "2017", lines, [trend, by_sex],
+                           "Gemensamma kartläggningar som genomförts under året. Version 2.",
+                           ["Under 2018 har 8 306 gemensamma kartläggningar genomförts – stämmer."])
+
+
+def share_indicator() -> ReportIndicator:
+    def share(value):
+        return cell(value, "share", n=5112, decimals=0)
+    lines = [line("Totalt", None, None, share(0.58), share(0.60)),
+             line("Sjukpenning", "ersattning", "sjukpenning", share(0.57), share(0.59)),
+             line("Aktivitetsersättning", "ersattning", "aktivitetsersattning", share(0.62), share(0.55)),
+             line("Gotlands län", "lan", "09", primary(), none_cell()),
+             line("Jämtlands län", "lan", "23", secondary(), share(0.5))]
+    chart = Chart("Andel som lämnat sjukförsäkringen", "share", ["2017", "2018"],
+                  [("Sjukpenning", [share(0.59), share(0.57)]),
+                   ("Aktivitetsersättning", [share(0.55), secondary()])])
+    return ReportIndicator("andel_lamnat_sjukforsakringen_efter_insats", 1,
+                           "Andel som lämnat sjukförsäkringen efter insats", "share", "andel", "2018", "2017",
+                           lines, [chart], "Andel av dem som avslutat efter insats. Version 1.")
+
+
+def years_indicator() -> ReportIndicator:
+    lines = [line("Totalt", None, None, cell(3.5, "years"), cell(3.4, "years")),
+             line("Kvinnor", "kon", "K", cell(3.6, "years"), none_cell()),
+             line("Män", "kon", "M", cell(3.4, "years"), cell(3.3, "years")),
+             line("Unga med aktivitetsersättning", "behovsgrupp", "ua", cell(3.5, "years"), cell(3.4, "years"))]
+    return ReportIndicator("ar_med_aktivitetsersattning_vid_insatsstart", 1,
+                           "År med aktivitetsersättning vid insatsstart", "years", "år", "2018", "2017",
+                           lines, footnote="Medelvärde av antal år med aktivitetsersättning. Version 1.")
+
+
+def days_indicator() -> ReportIndicator:
+    lines = [line("Totalt", None, None, cell(811, "days"), None)]
+    return ReportIndicator("sjukpenningdagar_vid_insatsstart", 1, "Sjukpenningdagar vid insatsstart", "days",
+                           "dagar", "2018", None, lines)
+
+
+def sample_report(title="Förstärkt samarbete och samordningsförbund 2018") -> Report:
+    sections = [Section("forstarkt_samarbete", "Förstärkt samarbete",
+                        "Förstärkt stöd för personer som är sjukskrivna och för unga med aktivitetsersättning. "
+                        "Återrapportering till regeringen 2019-05-17", [counts_indicator(), share_indicator()]),
+                Section("samordningsforbund", "Samordningsförbund",
+                        "Insatser finansierade genom samordningsförbund. Återrapportering till regeringen 2019-05-17",
+                        [years_indicator(), days_indicator()])]
+    return Report(title, "2018", "2017", "syntetiska data (seed 42)", "4fee200", "2019-05-17", 3, sections,
+                  ["Uppgifterna bygger på registerdata från Försäkringskassan och Arbetsförmedlingen.",
+                   "Andelar avrundas till hela procent."])
+
+
+@pytest.fixture(scope="module")
+def report():
+    return sample_report()
+
+
+@pytest.fixture(scope="module")
+def html(report):
+    return to_html(report)
+
+
+class TagBalance(HTMLParser):
+    """Checks that container elements open and close in order."""
+    CHECKED = {"html", "head", "body", "main", "nav", "section", "div", "table", "thead", "tbody", "tr",
+               "th", "td", "svg", "g", "figure", "ul", "ol", "li", "dl", "p", "h1", "h2", "h3", "caption"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors, self.seen = [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.CHECKED:
+            self.stack.append(tag)
+            self.seen.add(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.CHECKED:
+            if not self.stack or self.stack[-1] != tag:
+                self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            else:
+                self.stack.pop()
+
+
+def svgs(text: str) -> list[str]:
+    return re.findall(r"<svg\b.*?</svg>", text, re.S)
+
+
+def test_html_is_offline(html):
+    without_ns = html.replace(f'xmlns="{SVG_NS}"', "")
+    for forbidden in ("http://", "https://", "//cdn", "<script", "<link", " src=", "@import", "url("):
+        assert forbidden not in without_ns, forbidden
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<html lang="sv">' in html and '<meta charset="utf-8">' in html
+
+
+def test_html_tags_balance(html):
+    parser = TagBalance()
+    parser.feed(html)
+    parser.close()
+    assert not parser.errors, parser.errors[:5]
+    assert not parser.stack
+    assert {"section", "table", "svg", "nav", "caption"} <= parser.seen
+    assert html.count("<section") == 3  # two report sections and the method notes
+
+
+def test_html_shows_swedish_layout(html):
+    for text in ("Förstärkt samarbete", "Samordningsförbund", "Innehåll", "Rapportår 2018, jämförelseår 2017",
+                 "Kön", "Ersättning", "Län", "Behovsgrupp", "Kvinnor", "Aktivitetsersättning",
+                 "8\u00a0306", "10\u00a0010", "58 %", "3,5", "Metod och teckenförklaring",
+                 "Andelar avrundas till hela procent.", "Under 2018 har 8 306 gemensamma kartläggningar",
+                 'id="antal_gemensamma_kartlaggningar"', 'href="#antal_gemensamma_kartlaggningar"',
+                 '<th scope="col">2018</th>', '<th scope="col">2017</th>', 'scope="rowgroup"',
+                 "tabular-nums", "@media print"):
+        assert text in html, text
+    assert "Källa: Förstärkt stöd för personer" in html
+
+
+def test_html_suppressed_cells(html):
+    assert 'title="Färre än 3 personer"' in html
+    assert 'title="Skyddad för att inte röja en annan cell"' in html
+    assert ">..<sup" in html and ">–</td>" in html
+    assert "Uppgiften redovisas inte" in html
+
+
+@pytest.mark.parametrize("render", [to_html, to_markdown])
+def test_suppressed_value_never_shown(report, render):
+    text = render(report)
+    for secret in (SECRET_VALUE, SECRET_N):
+        assert str(secret) not in text
+        assert format_number(secret) not in text
+
+
+def test_html_escapes_text():
+    text = to_html(sample_report(title='<script>alert("x")</script> & co'))
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in text
+
+
+def test_every_svg_is_well_formed(html):
+    found = svgs(html)
+    assert len(found) == 3
+    for svg in found:
+        root = ET.fromstring(svg)
+        assert root.tag == f"{{{SVG_NS}}}svg"
+        assert root.get("role") == "img" and root.get("aria-label")
+        assert root.find(f"{{{SVG_NS}}}title").text
+        assert "<script" not in svg and "http" not in svg.replace(SVG_NS, "")
+
+
+def chart_parts(svg: str):
+    root = ET.fromstring(svg)
+    groups = {g.get("class"): g for g in root.iter(f"{{{SVG_NS}}}g")}
+    bars = groups["bars"].findall(f"{{{SVG_NS}}}rect")
+    texts = [t.text for t in groups["bars"].findall(f"{{{SVG_NS}}}text")]
+    ticks = [t.text for t in groups["grid"].findall(f"{{{SVG_NS}}}text")]
+    return root, groups, bars, texts, ticks
+
+
+def test_svg_trend_chart():
+    chart = counts_indicator().charts[0]
+    root, groups, bars, texts, ticks = chart_parts(svg_chart(chart))
+    assert len(bars) == 3 and texts == ["9\u00a0570", "10\u00a0010", "8\u00a0306"]
+    assert ticks[0] == "0" and 4 <= len(ticks) <= 6
+    assert ticks[-1] == "12\u00a0500"
+    assert "legend" not in groups  # one series
+    assert root.get("width") == "560"
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[1] > heights[0] > heights[2] > 0
+
+
+def test_svg_split_chart_with_suppressed_cell():
+    chart = counts_indicator().charts[1]
+    _, groups, bars, texts, _ = chart_parts(svg_chart(chart))
+    assert len(bars) == 3  # four cells, one suppressed: no bar
+    assert ".." in texts
+    legend = [t.text for t in groups["legend"].iter(f"{{{SVG_NS}}}text")]
+    assert legend == ["2017", "2018"]
+    categories = [t.text for t in groups["categories"]]
+    assert categories == ["Kvinnor", "Män"]
+
+
+def test_svg_share_chart_ticks_are_percent():
+    chart = share_indicator().charts[0]
+    svg = svg_chart(chart)
+    _, _, bars, texts, ticks = chart_parts(svg)
+    assert all(t.endswith(" %") for t in ticks) and ticks[0] == "0 %"
+    assert len(bars) == 3 and texts.count("..") == 1
+    assert str(SECRET_VALUE) not in svg
+
+
+def test_svg_is_deterministic():
+    chart = share_indicator().charts[0]
+    assert svg_chart(chart) == svg_chart(chart)
+
+
+@pytest.mark.parametrize("top,unit", [(1, "count"), (7, "count"), (99, "count"), (100, "count"),
+                                      (10010, "count"), (0.62, "share"), (3.6, "years"), (0, "count"),
+                                      (0, "share"), (1285, "days"), (0.004, "share")])
+def test_axis_ticks_cover_the_values(top, unit):
+    ticks = axis_ticks(top, unit)
+    assert ticks[0] == 0 and ticks[-1] >= top and 4 <= len(ticks) <= 6
+    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:])}
+    assert len(steps) == 1
+    if unit in ("count", "days"):
+        assert all(float(t).is_integer() for t in ticks)
+
+
+def test_markdown_has_the_tables(report):
+    text = to_markdown(report)
+    assert text.startswith("# Förstärkt samarbete och samordningsförbund 2018\n")
+    assert "## Förstärkt samarbete" in text and "## Samordningsförbund" in text
+    assert "### Antal gemensamma kartläggningar" in text
+    assert "|  | 2018 | 2017 |" in text and "|:---|---:|---:|" in text
+    assert "| **Totalt** | 8\u00a0306 | 10\u00a0010 |" in text
+    assert "| **Kön** | | |" in text
+    assert "| ..<sup>a</sup> | – |" in text and "..<sup>b</sup>" in text
+    assert "|  | 2018 |\n|:---|---:|" in text  # an indicator without comparison
+    assert "*Diagram: Gemensamma kartläggningar efter kön" in text
+    assert "<svg" not in text
+    assert "Andelar avrundas till hela procent." in text
+
+
+def sheet_cells(archive: zipfile.ZipFile, path: str) -> dict[str, tuple[str | None, str]]:
+    """Each cell of a sheet as reference -> (type attribute, shown value: shared strings resolved)."""
+    strings = [si.findtext(f"{MAIN_NS}t") or "".join(t.text or "" for t in si.iter(f"{MAIN_NS}t"))
+               for si in ET.fromstring(archive.read("xl/sharedStrings.xml"))]
+    cells = {}
+    for c in ET.fromstring(archive.read(path)).iter(f"{MAIN_NS}c"):
+        value = c.findtext(f"{MAIN_NS}v")
+        kind = c.get("t")
+        cells[c.get("r")] = (kind, strings[int(value)] if kind == "s" and value is not None else value)
+    return cells
+
+
+def row_of(cells, label: str, after: int = 0) -> int:
+    rows = sorted(int(ref[1:]) for ref, (_, v) in cells.items() if ref[0] == "A" and v == label)
+    return next(r for r in rows if r > after)
+
+
+@pytest.fixture(scope="module")
+def workbook(report):
+    data = to_xlsx(report)
+    assert data[:2] == b"PK"
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def test_xlsx_sheets(workbook):
+    assert workbook.testzip() is None
+    book = ET.fromstring(workbook.read("xl/workbook.xml"))
+    names = [s.get("name") for s in book.iter(f"{MAIN_NS}sheet")]
+    assert names == ["Om rapporten", "Förstärkt samarbete", "Samordningsförbund"]
+    about = sheet_cells(workbook, "xl/worksheets/sheet1.xml")
+    shown = {v for _, v in about.values()}
+    assert "Förstärkt samarbete och samordningsförbund 2018" in shown
+    assert "Andelar avrundas till hela procent." in shown and ".." in shown
+
+
+def test_xlsx_numbers_are_numbers(workbook):
+    cells = sheet_cells(workbook, "xl/worksheets/sheet2.xml")
+    total = row_of(cells, "Totalt")
+    assert cells[f"B{total}"] == (None, "8306") and cells[f"C{total}"] == (None, "10010")
+    assert cells[f"D{total}"] == (None, "8306")
+    women = row_of(cells, "Kvinnor")
+    assert cells[f"B{women}"] == (None, "5012")
+    share_total = row_of(cells, "Totalt", after=total)
+    assert cells[f"B{share_total}"] == (None, "0.58") and cells[f"D{share_total}"] == (None, "5112")
+    assert cells[f"A{total - 1}"] == ("s", "Antal") and cells[f"B{total - 1}"] == ("s", "2018")
+    numeric = [v for k, v in cells.values() if k not in ("s", "str", "inlineStr") and v is not None]
+    assert numeric and all(float(v) == float(v) for v in numeric)
+    styles = workbook.read("xl/styles.xml").decode()
+    assert 'formatCode="0%"' in styles and 'formatCode="0.0"' in styles
+    assert "#,##0" in styles  # built-in format 3, referenced by id
+
+
+def test_xlsx_suppressed_cells_are_text_with_a_reason(workbook):
+    cells = sheet_cells(workbook, "xl/worksheets/sheet2.xml")
+    gotland = row_of(cells, "Gotlands län")
+    assert cells[f"B{gotland}"] == ("s", "..") and cells[f"C{gotland}"] == ("s", "–")
+    assert cells[f"D{gotland}"] == ("s", "..")  # n of a suppressed cell is not shown either
+    assert "färre än 3 personer" in cells[f"F{gotland}"][1]
+    jamtland = row_of(cells, "Jämtlands län")
+    assert cells[f"B{jamtland}"] == ("s", "..") and cells[f"C{jamtland}"] == (None, "0.5")
+    assert "skyddad för att inte röja en annan cell" in cells[f"F{jamtland}"][1]
+    values = {v for _, v in cells.values()}
+    assert str(SECRET_VALUE) not in values and str(SECRET_N) not in values
+    comments = "".join(workbook.read(n).decode() for n in workbook.namelist() if "comments" in n)
+    assert "Färre än 3 personer." in comments and "Skyddad för att inte röja en annan cell." in comments
+
+
+def test_xlsx_years_and_missing(workbook):
+    cells = sheet_cells(workbook, "xl/worksheets/sheet3.xml")
+    total = row_of(cells, "Totalt")
+    assert cells[f"B{total}"] == (None, "3.5")
+    women = row_of(cells, "Kvinnor")
+    assert cells[f"C{women}"] == ("s", "–")
+    assert ("s", "Kön") in cells.values() and ("s", "Behovsgrupp") in cells.values()
+
+
+def test_sheet_names_are_valid_and_unique():
+    taken = {"om rapporten"}
+    long = sheet_name("Insatser finansierade genom samordningsförbund", taken)
+    assert len(long) <= 31
+    assert sheet_name("Om rapporten", taken) == "Om rapporten (2)"
+    assert sheet_name("a/b: [c]?", taken) == "a b c"
+    again = sheet_name("Insatser finansierade genom samordningsförbund", taken)
+    assert again != long and len(again) <= 31
+
+
+def test_rendering_is_deterministic(report):
+    assert to_html(report) == to_html(sample_report())
+    assert to_markdown(report) == to_markdown(sample_report())
+    assert to_xlsx(report) == to_xlsx(sample_report())
