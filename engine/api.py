@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .catalogue import Catalogue, load_catalogue
+from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
+from .disclosure import flag_rows
 from .fixtures import FixtureResult, default_fixtures_dir, fixture_files, load_fixture, run_fixture
 from .periods import Period, PeriodError, parse_period
 from .plan import plan_query
@@ -44,39 +46,106 @@ def compile_indicator(catalogue: Catalogue, indicator_id: str, period: str, dial
     return render_sql(plan, dialect, pretty)
 
 
-def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None = None,
-        progress=None, mapping: SourceMapping | Path | str | None = None) -> list[dict]:
-    """Every selected indicator for every period on a dataset: rows of the public JSON shape."""
+def _open(catalogue: Catalogue, data: Path | str, mapping, steps: dict) -> object:
+    """Run every request check in `steps` and open the dataset, reporting all problems at once."""
     problems: list[Diagnostic] = []
-    selected, wanted, dataset = [], [], None
-    for step in ("select", "periods", "mapping", "data"):  # report every problem of the request at once
+    for step in steps.values():
         try:
-            if step == "mapping":
-                if mapping is not None and not isinstance(mapping, SourceMapping):
-                    mapping = load_mapping(mapping, catalogue.model)
-            elif step == "select":
-                selected = catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None)
-            elif step == "periods":
-                wanted = periods(period_texts)
-            elif not problems:
-                dataset = open_dataset(data, catalogue.model, mapping)
-            elif not Path(data).exists():
-                problems.append(Diagnostic(Position(str(data)), "E_DATA_NOT_FOUND", f"no such dataset: {data}",
-                                           "pass a .duckdb file or a folder of <entity>.parquet / .csv files"))
+            step()
         except EngineError as exc:
             problems += exc.diagnostics
-    if problems:
-        raise EngineError(problems)
-    rows: list[dict] = []
     try:
-        for bound in selected:
-            for period in wanted:
-                rows += run_indicator(dataset, bound, period)
-                if progress:
-                    progress(bound.id, period.label)
+        if mapping is not None and not isinstance(mapping, SourceMapping):
+            mapping = load_mapping(mapping, catalogue.model)
+    except EngineError as exc:
+        problems += exc.diagnostics
+    if not problems:
+        try:
+            return open_dataset(data, catalogue.model, mapping)
+        except EngineError as exc:
+            problems += exc.diagnostics
+    elif not Path(data).exists():
+        problems.append(Diagnostic(Position(str(data)), "E_DATA_NOT_FOUND", f"no such dataset: {data}",
+                                   "pass a .duckdb file or a folder of <entity>.parquet / .csv files"))
+    raise EngineError(problems)
+
+
+def _execute(catalogue: Catalogue, dataset, keys: list[tuple[str, str]], progress=None) -> dict[tuple, list[dict]]:
+    """Rows of every (indicator id, period label) pair, on one open dataset."""
+    rows = {}
+    try:
+        for done, (ind, label) in enumerate(keys, 1):
+            rows[(ind, label)] = run_indicator(dataset, catalogue.get(ind), parse_period(label))
+            if progress:
+                progress(ind, label, done, len(keys))
     finally:
         dataset.close()
     return rows
+
+
+def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None = None,
+        progress=None, mapping: SourceMapping | Path | str | None = None) -> list[dict]:
+    """Every selected indicator for every period on a dataset: rows of the public JSON shape.
+
+    Each row carries a `disclosure` flag (None, "primary" or "secondary"): the value is kept,
+    but a report would suppress it (see engine.disclosure).
+    """
+    selected, wanted = [], []
+    def select():
+        selected.extend(catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None))
+    def parse():
+        wanted.extend(periods(period_texts))
+    dataset = _open(catalogue, data, mapping, {"select": select, "periods": parse})
+    keys = [(b.id, p.label) for b in selected for p in wanted]
+    computed = _execute(catalogue, dataset, keys, progress)
+    return flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold)
+
+
+def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
+          indicator_ids: list[str] | None = None, progress=None, mapping=None) -> CheckResult:
+    """Hold every published figure (of the given periods) against the data; change alerts besides."""
+    from .check import change_alerts, check_figures, figure_periods, needed_runs, published_figures
+    figures: list = []
+    def select():
+        wanted = [p.label for p in periods(period_texts)] if period_texts else None
+        figures.extend(published_figures(catalogue, list(dict.fromkeys(indicator_ids)) if indicator_ids else None,
+                                         wanted))
+        if period_texts and not figures:
+            raise EngineError([Diagnostic(Position("--period"), "E_NO_FIGURES",
+                                          f"no published figure for {', '.join(wanted)}",
+                                          "leave out --period to check every published figure")])
+    dataset = _open(catalogue, data, mapping, {"select": select})
+    rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
+    own = list(dict.fromkeys((ind, p) for ind, _, figure in figures for p in figure_periods(figure)))
+    return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows))
+
+
+def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = None, progress=None,
+           mapping=None, generated: str | None = None):
+    """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied."""
+    import datetime as dt
+    from .check import check_figures, needed_runs, published_figures
+    from .report import build_report, catalogue_version, report_runs
+    keys, figures = [], []
+    def years():
+        bad = [y for y in (year, compare) if y is not None and not (len(str(y)) == 4 and str(y).isdigit()
+                                                                    and str(y)[0] != "0")]
+        if bad:
+            raise EngineError([Diagnostic(Position("--year" if y == year else "--compare"), "E_PERIOD",
+                                          f"'{y}' is not a year", "e.g. --year 2018 --compare 2017") for y in bad])
+        keys.extend(report_runs(catalogue, str(year), str(compare) if compare else None))
+        labels = {label for _, label in keys}
+        figures.extend(f for f in published_figures(catalogue, sorted({i for i, _ in keys}))
+                       if (f[2].get("period") or f[2]["periods"][-1]) in labels)
+        if not keys:
+            raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_NO_REPORT",
+                                          "no indicator belongs to a report", "add report: <key> to an indicator")])
+    dataset = _open(catalogue, data, mapping, {"years": years})
+    keys = list(dict.fromkeys(keys + needed_runs(catalogue, figures, with_previous=False)))
+    rows = _execute(catalogue, dataset, keys, progress)
+    return build_report(catalogue, rows, str(year), str(compare) if compare else None, str(data),
+                        catalogue_version(catalogue), generated or dt.date.today().isoformat(),
+                        check_figures(catalogue, figures, rows))
 
 
 def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None):
@@ -130,5 +199,5 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "check_data", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
+__all__ = ["Catalogue", "check", "check_data", "report", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
            "load_catalogue", "periods", "run", "test_fixtures"]

@@ -15,6 +15,7 @@ from .resolve import BoundIndicator, BoundRule, check_calculated, resolve_indica
 from .validate import validate_schema
 
 MODEL_FILE = "model.yaml"
+PROJECT_FILE = "project.yaml"
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
 
@@ -23,10 +24,37 @@ def default_indicators_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "indicators"
 
 
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report (a section of the yearly report) that indicators name with `report:`."""
+    key: str
+    title: dict
+    source: str
+    trend_years: int | None = None
+    kon_chart: bool = True
+
+
+@dataclass
+class Project:
+    """Settings of the catalogue as a whole (project.yaml): disclosure, change alerts, reports."""
+    title: dict = field(default_factory=lambda: {"sv": "Indikatorer", "en": "Indicators"})
+    threshold: int = 5
+    change_alert: dict = field(default_factory=dict)
+    reports: list[ReportSpec] = field(default_factory=list)
+    file: str | None = None
+
+    def report(self, key: str) -> ReportSpec:
+        for spec in self.reports:
+            if spec.key == key:
+                return spec
+        return ReportSpec(key, {"sv": key, "en": key}, "")
+
+
 @dataclass
 class Catalogue:
     directory: Path
     model: Model | None
+    project: Project = field(default_factory=Project)
     indicators: dict[str, BoundIndicator] = field(default_factory=dict)
     documents: dict[str, Document] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -81,11 +109,40 @@ def load_model(directory: Path, diags: Diagnostics) -> Model | None:
     return build_model(doc, diags)
 
 
+def load_project(directory: Path, diags: Diagnostics) -> Project:
+    """project.yaml when the folder has one, else the defaults (threshold 5, no declared reports)."""
+    path = directory / PROJECT_FILE
+    if not path.exists():
+        return Project()
+    doc = load_file(path, diags, _display(path))
+    if doc is None or not validate_schema(doc, "project", diags):
+        return Project(file=_display(path))
+    data, reports, seen = doc.data, [], set()
+    for i, spec in enumerate(data["reports"]):
+        if spec["key"] in seen:
+            diags.error(doc.pos(("reports", i, "key")), "E_DUPLICATE_ID", f"report '{spec['key']}' is declared twice",
+                        "give every report its own key")
+        seen.add(spec["key"])
+        reports.append(ReportSpec(spec["key"], spec["title"], spec["source"], spec.get("trend_years"),
+                                  spec.get("kon_chart", True)))
+    return Project(data["title"], data["disclosure"]["threshold"], data.get("change_alert", {}), reports,
+                   _display(path))
+
+
+def _check_report(doc: Document, project: Project, diags: Diagnostics) -> None:
+    key = doc.data.get("report")
+    known = [r.key for r in project.reports]
+    if key is not None and project.file and key not in known:
+        diags.error(doc.pos(("report",)), "E_UNKNOWN_REPORT", f"no report '{key}' in {project.file}",
+                    did_you_mean(key, known) or f"declare it under reports: in {project.file}")
+
+
 def indicator_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*.y*ml") if f.name != MODEL_FILE and f.suffix in (".yaml", ".yml"))
+            files += sorted(f for f in p.rglob("*.y*ml")
+                            if f.name not in (MODEL_FILE, PROJECT_FILE) and f.suffix in (".yaml", ".yml"))
         else:
             files.append(p)
     return files
@@ -100,14 +157,14 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
                     "pass --indicators DIR with the folder holding model.yaml")
         return Catalogue(directory, None, diagnostics=diags.items)
     model = load_model(directory, diags)
-    catalogue = Catalogue(directory, model)
+    catalogue = Catalogue(directory, model, load_project(directory, diags))
     if model is not None:
         check_calculated(model, diags)
         catalogue.rules = resolve_rules(model, diags)
     first_seen: dict[str, Position] = {}
     for path in indicator_files(files if files is not None else [directory]):
         display = _display(path)
-        if path.name == MODEL_FILE:
+        if path.name in (MODEL_FILE, PROJECT_FILE):
             continue
         doc = load_file(path, diags, display)
         if doc is None:
@@ -132,6 +189,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
             diags.warning(doc.pos(("id",)), "W_FILE_NAME", f"the file is named '{path.name}' but the id is '{ind_id}'",
                           f"name the file {ind_id}.yaml so it can be found")
         catalogue.documents[ind_id] = doc
+        _check_report(doc, catalogue.project, diags)
         if model is None:
             continue
         bound = resolve_indicator(doc, model, diags)

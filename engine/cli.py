@@ -85,7 +85,8 @@ def _emit(text: str, out: Path | None) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
-    """Declarative indicators for official statistics: validate, compile, run and test them."""
+    """Declarative indicators for official statistics: validate, compile, run, test and check them, and write
+    the yearly report."""
 
 
 @main.command()
@@ -177,13 +178,10 @@ def compile_(indicator_id, period, dialect, indicators_dir):
 def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
     """Compute indicators on a dataset."""
     catalogue = _catalogue(indicators_dir)
-    rows = api.run(catalogue, data, list(periods), list(ids) or None, mapping=mapping)
+    with Progress("computing") as progress:
+        rows = api.run(catalogue, data, list(periods), list(ids) or None, progress, mapping)
     if not no_data_checks:
-        for issue in api.check_data(catalogue, data, mapping):
-            click.echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
-                       f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
-                       f"    hint: the numbers below are computed from data that breaks the model; "
-                       f"see indicators check-data --data {data}", err=True)
+        _data_warnings(catalogue, data, mapping)
     text = as_json(rows) if fmt == "json" else as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
     _emit(text, out)
 
@@ -232,6 +230,154 @@ def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
         body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before, unit),
                      show(c.after, unit)])
     click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
+
+
+class Progress:
+    """A progress bar on stderr for long steps; click shows only the label when stderr is not a terminal."""
+
+    def __init__(self, label: str):
+        self.label, self.bar = label, None
+
+    def __call__(self, item: str, detail: str, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
+                                         item_show_func=lambda text: text)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos, f"{item} {detail}".strip())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _data_warnings(catalogue, data, mapping) -> None:
+    for issue in api.check_data(catalogue, data, mapping):
+        click.echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
+                   f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
+                   f"    hint: the numbers below are computed from data that breaks the model; "
+                   f"see indicators check-data --data {data}", err=True)
+
+
+def _write_output(path: Path, content, what: str) -> None:
+    try:
+        write_atomic(path, content)
+    except (OutputError, OSError) as exc:
+        raise EngineError([Diagnostic(Position(str(path)), "E_OUT", f"cannot write {what} {path}: "
+                                      f"{getattr(exc, 'strerror', None) or exc}", "give a writable file path")]) from None
+
+
+@main.command("demo-data")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The .duckdb file to write (atomically).")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=20), default=1.0, show_default=True,
+              help="1.0 is national scale; 0.01 a small extract for trying things out.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=1, show_default=True,
+              help="The same seed gives the same extract.")
+@friendly
+def demo_data(out, scale, seed):
+    """Write the synthetic national register extract (2015–2019) that follows the data model."""
+    import time
+    from .synthetic import generate
+    if out.is_dir():
+        raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"{out} is a folder", "give a file name such as "
+                                      "data/demo.duckdb")])
+    started = time.perf_counter()
+    with Progress("generating") as progress:
+        try:
+            counts = generate(out, scale=scale, seed=seed,
+                              progress=lambda step, done, total: progress(step, "", done, total))
+        except OSError as exc:
+            raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: {exc.strerror or exc}",
+                                          "give a writable file path")]) from None
+    seconds = time.perf_counter() - started
+    click.echo(f"wrote {out}: " + ", ".join(f"{name} {format_number(n)}" for name, n in counts.items())
+               + f" rows in {seconds:.1f} s (scale {scale:g}, seed {seed})", err=True)
+
+
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--period", "periods", multiple=True,
+              help="Repeatable; only figures published for these periods (default: every published figure).")
+@click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator with published figures.")
+@click.option("--junit", type=click.Path(path_type=Path), default=None, help="Also write JUnit XML here (for CI).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write JSON here.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--no-data-checks", is_flag=True, help="Skip checking the data against the model's consistency rules.")
+@mapping_option
+@indicators_option
+@friendly
+def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, indicators_dir):
+    """Hold the computed figures against the published ones; exit 1 if any does not hold."""
+    from .check import junit_xml
+    catalogue = _catalogue(indicators_dir)
+    with Progress("computing") as progress:
+        result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping)
+    if not no_data_checks:
+        _data_warnings(catalogue, data, mapping)
+    document = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
+    if junit:
+        _write_output(junit, junit_xml(result), "JUnit XML")
+    if json_out:
+        _write_output(json_out, document, "JSON")
+    if fmt == "json":
+        click.echo(document, nl=False)
+    else:
+        body = [[f.indicator, f.period, breakdown_label(catalogue, f.breakdown), f.published, f.computed,
+                 "ja" if f.holds else "NEJ", f.source] for f in result.figures]
+        click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Publicerat", "Beräknat", "Stämmer", "Källa"],
+                           body), nl=False)
+    for c in result.changes:
+        click.echo(f"W_CHANGE {c.message}", err=True)
+    for f in result.failed:
+        where = "".join(f" {k}={v}" for k, v in f.breakdown.items())
+        click.echo(f"{f.position}: E_FIGURE {f.indicator} {f.period}{where}: published {f.published} "
+                   f"(”{f.text}”), computed {f.computed}: {f.reason}\n"
+                   f"    hint: the definition or the data no longer reproduces the published figure; "
+                   f"see indicators explain {f.indicator} and indicators diff", err=True)
+    held = len(result.figures) - len(result.failed)
+    click.echo(f"{held} of {len(result.figures)} published figure(s) hold, {len(result.failed)} fail; "
+               f"{len(result.changes)} change alert(s)", err=True)
+    if result.failed:
+        sys.exit(1)
+
+
+REPORT_SUFFIX = {"html": "html", "md": "md", "xlsx": "xlsx"}
+
+
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--year", required=True, help="The report year, e.g. 2018.")
+@click.option("--compare", default=None, help="The comparison year (default: the year before; 'none' for none).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(list(REPORT_SUFFIX)),
+              help="Repeatable: html (default), md, xlsx.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The folder to write the report into.")
+@mapping_option
+@indicators_option
+@friendly
+def report(data, year, compare, formats, out, mapping, indicators_dir):
+    """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control."""
+    from . import report_formats
+    catalogue = _catalogue(indicators_dir)
+    if compare is None and year.isdigit():
+        compare = str(int(year) - 1)
+    compare = None if compare in ("none", "") else compare
+    if out.exists() and not out.is_dir():
+        raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"{out} is a file, not a folder",
+                                      "give a folder for --out, e.g. out/")])
+    with Progress("computing") as progress:
+        built = api.report(catalogue, data, year, compare, progress, mapping)
+    render = {"html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
+    for fmt in dict.fromkeys(formats or ("html",)):
+        path = out / f"aterrapportering_{year}.{REPORT_SUFFIX[fmt]}"
+        _write_output(path, render[fmt](built), "the report")
+        click.echo(f"wrote {path}", err=True)
+    cells = [c for s in built.sections for i in s.indicators for line in i.lines
+             for c in (line.current, line.previous) if c is not None]
+    suppressed = sum(1 for c in cells if c.suppressed)
+    click.echo(f"{sum(len(s.indicators) for s in built.sections)} indicator(s) in {len(built.sections)} section(s); "
+               f"{suppressed} of {len(cells)} cell(s) suppressed (threshold {built.threshold})", err=True)
 
 
 @main.command("check-data")

@@ -48,19 +48,23 @@ def as_json(rows: list[dict]) -> str:
 def as_csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["indicator", "period", "breakdown", "breakdown_value", "value", "numerator", "denominator", "n"])
+    writer.writerow(["indicator", "period", "breakdown", "breakdown_value", "value", "numerator", "denominator", "n",
+                     "disclosure"])
     for r in rows:
         (name, value), = r["breakdown"].items() if r["breakdown"] else [("", "")]
         writer.writerow([r["indicator"], r["period"], name, value if value is not None else "",
                          "" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float) else r["value"],
                          "" if r["numerator"] is None else r["numerator"],
-                         "" if r["denominator"] is None else r["denominator"], r["n"]])
+                         "" if r["denominator"] is None else r["denominator"], r["n"], r.get("disclosure") or ""])
     return out.getvalue()
+
+
+DISCLOSURE_LABELS = {"primary": "skyddas (få enheter)", "secondary": "skyddas (sekundärt)"}
 
 
 def as_table(rows: list[dict], catalogue: Catalogue) -> str:
     """Aligned columns with Swedish labels, for people."""
-    header = ["Indikator", "Period", "Redovisningsgrupp", "Värde", "Täljare", "Nämnare", "n"]
+    header = ["Indikator", "Period", "Redovisningsgrupp", "Värde", "Täljare", "Nämnare", "n", "Röjande"]
     body = []
     for r in rows:
         bound = catalogue.indicators.get(r["indicator"])
@@ -70,7 +74,7 @@ def as_table(rows: list[dict], catalogue: Catalogue) -> str:
                      format_number(r["value"], unit, decimals),
                      "" if r["numerator"] is None else format_number(r["numerator"]),
                      "" if r["denominator"] is None else format_number(r["denominator"]),
-                     format_number(r["n"])])
+                     format_number(r["n"]), DISCLOSURE_LABELS.get(r.get("disclosure"), "")])
     return aligned(header, body, right={3, 4, 5, 6})
 
 
@@ -89,7 +93,7 @@ class OutputError(Exception):
     pass
 
 
-def write_atomic(path: Path | str, text: str) -> None:
+def write_atomic(path: Path | str, text: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file.
 
     A symlink is followed (its target is replaced, not the link); an existing device or
@@ -98,9 +102,10 @@ def write_atomic(path: Path | str, text: str) -> None:
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name")
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     if path.exists() and not path.is_file():
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(path, "wb") as f:
+            f.write(data)
         return
     path = path.resolve() if path.is_symlink() else path
     try:
@@ -112,8 +117,8 @@ def write_atomic(path: Path | str, text: str) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write beside {path}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

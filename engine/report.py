@@ -7,7 +7,13 @@ can never show a number that was not computed, nor a suppressed one.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .catalogue import Catalogue
+from .disclosure import suppression
+from .present import format_number
 
 
 @dataclass(frozen=True)
@@ -72,3 +78,163 @@ class Report:
     threshold: int                  # disclosure threshold (units)
     sections: list[Section]
     notes: list[str] = field(default_factory=list)   # method notes shown at the end (Swedish)
+
+
+# ---------------------------------------------------------------- building a report from rows
+
+UNIT_LABELS = {"count": "antal", "share": "andel", "days": "dagar", "years": "år"}
+NO_VALUE = "–"
+SUPPRESSED = ".."
+
+
+def report_period(bound, year: str) -> str:
+    """The period label an indicator is reported for in a year: 2018, 2018H2, 2018Q4 or 2018-12."""
+    part = bound.data.get("report_period", "year")
+    if part == "year":
+        return year
+    return f"{year}{part}" if part[0] in "HQ" else f"{year}-{part}"
+
+
+def report_runs(catalogue: Catalogue, year: str, compare: str | None) -> list[tuple[str, str]]:
+    """Every (indicator, period) a report needs: the year, the comparison year and the trend years."""
+    keys: dict[tuple[str, str], None] = {}
+    for bound in report_indicators(catalogue):
+        spec = catalogue.project.report(bound.data["report"])
+        years = [year] + ([compare] if compare else [])
+        if spec.trend_years:
+            years += [str(int(year) - k) for k in range(spec.trend_years)]
+        for y in years:
+            keys[(bound.id, report_period(bound, y))] = None
+    return list(keys)
+
+
+def report_indicators(catalogue: Catalogue) -> list:
+    """Indicators that belong to a report, in the order of the project's reports, then by id."""
+    order = {spec.key: i for i, spec in enumerate(catalogue.project.reports)}
+    chosen = [b for b in catalogue.indicators.values() if b.data.get("report")]
+    return sorted(chosen, key=lambda b: (order.get(b.data["report"], len(order)), b.data["report"], b.id))
+
+
+def _text(row: dict, unit: str) -> str:
+    """Swedish text of a shown value: 8 306; 58 %; 823; 3,5 (shares rounded exactly, half up)."""
+    if row["value"] is None:
+        return NO_VALUE
+    if unit == "share":
+        percent = Fraction(row["numerator"], row["denominator"]) * 100
+        return format_number(int(percent + Fraction(1, 2)), "count", 0) + " %"
+    return format_number(row["value"], unit, 1 if unit == "years" else 0)
+
+
+def _cells(rows: list[dict] | None, unit: str, threshold: int) -> dict[tuple, Cell]:
+    """Cells of one (indicator, period) table keyed by (dimension, category), disclosure applied."""
+    if rows is None:
+        return {}
+    cells = {}
+    for row, flag in zip(rows, suppression(rows, threshold)):
+        key = next(iter(row["breakdown"].items()), (None, None))
+        if flag:
+            cells[key] = Cell(None, None, SUPPRESSED, flag)
+        else:
+            cells[key] = Cell(row["value"], row["n"], _text(row, unit))
+    return cells
+
+
+def _label(catalogue: Catalogue, dimension: str, category) -> str:
+    column = catalogue.model.find_column(dimension) if catalogue.model else None
+    if category is None:
+        return "Uppgift saknas"
+    return (column.labels.get(category) if column and column.labels else None) or str(category)
+
+
+def _order(catalogue: Catalogue, dimension: str, categories) -> list:
+    column = catalogue.model.find_column(dimension) if catalogue.model else None
+    known = list(column.values) if column and column.values else []
+    return sorted(categories, key=lambda c: (c is None, known.index(c) if c in known else len(known), str(c)))
+
+
+def _lines(catalogue: Catalogue, bound, now: dict, before: dict | None) -> list[Line]:
+    empty = Cell(None, None, NO_VALUE)
+    lines = [Line("Totalt", None, None, now.get((None, None), empty),
+                  None if before is None else before.get((None, None), empty))]
+    for b in bound.breakdowns:
+        present = {c for (d, c) in list(now) + list(before or {}) if d == b.name}
+        for category in _order(catalogue, b.name, present):
+            key = (b.name, category)
+            lines.append(Line(_label(catalogue, b.name, category), b.name, category, now.get(key, empty),
+                              None if before is None else before.get(key, empty)))
+    return lines
+
+
+def _charts(catalogue: Catalogue, bound, spec, year: str, compare: str | None, lines: list[Line],
+            tables: dict) -> list[Chart]:
+    unit, charts = bound.data["unit"], []
+    if spec.trend_years:
+        years = [str(int(year) - k) for k in reversed(range(spec.trend_years))]
+        cells = [tables.get(report_period(bound, y), {}).get((None, None), Cell(None, None, NO_VALUE)) for y in years]
+        charts.append(Chart(f"Utveckling {years[0]}–{years[-1]}, totalt", unit, years, [("Totalt", cells)]))
+    kon = [line for line in lines if line.dimension == "kon"]
+    if spec.kon_chart and kon:
+        series = []
+        if compare:
+            series.append((report_period(bound, compare), [line.previous for line in kon]))
+        series.append((report_period(bound, year), [line.current for line in kon]))
+        charts.append(Chart("Fördelning efter kön", unit, [line.label for line in kon], series))
+    return charts
+
+
+def _footnote(bound) -> str:
+    return (f"Definition: {bound.data['description']['sv']} Definitionens version {bound.data['version']} "
+            f"({bound.id}).")
+
+
+def _published_notes(bound, checks, periods: set[str]) -> list[str]:
+    notes = []
+    for f in checks or []:
+        if f.indicator != bound.id or not (set(f.period.split("–")) & periods):
+            continue
+        where = "".join(f", {v}" for v in f.breakdown.values())
+        verdict = "stämmer med beräkningen" if f.holds else "stämmer inte med beräkningen"
+        notes.append(f"Publicerat {f.period}{where}: ”{f.text}” ({f.published}) – {verdict}.")
+    return notes
+
+
+def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], year: str, compare: str | None,
+                 dataset: str, catalogue_version: str, generated: str, checks=None) -> Report:
+    """The report of `year` (beside `compare`) from computed rows, with disclosure control applied."""
+    threshold = catalogue.project.threshold
+    sections: dict[str, Section] = {}
+    for bound in report_indicators(catalogue):
+        spec = catalogue.project.report(bound.data["report"])
+        unit = bound.data["unit"]
+        tables = {label: _cells(r, unit, threshold) for (ind, label), r in rows.items() if ind == bound.id}
+        now_label = report_period(bound, year)
+        before_label = report_period(bound, compare) if compare else None
+        lines = _lines(catalogue, bound, tables.get(now_label, {}), tables.get(before_label, {}) if compare else None)
+        item = ReportIndicator(
+            bound.id, bound.data["version"], bound.data["title"]["sv"], unit, UNIT_LABELS[unit], now_label,
+            before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables), _footnote(bound),
+            _published_notes(bound, checks, {now_label} | ({before_label} if before_label else set())))
+        if spec.key not in sections:
+            sections[spec.key] = Section(spec.key, spec.title["sv"], spec.source, [])
+        sections[spec.key].indicators.append(item)
+    notes = [
+        f"Uppgifter som bygger på färre än {threshold} enheter redovisas inte utan visas som {SUPPRESSED}. "
+        "För att en sådan uppgift inte ska kunna räknas fram ur totalen och övriga uppgifter i samma "
+        f"tabell döljs då även den minsta av de övriga ({SUPPRESSED}, sekundär röjandekontroll).",
+        f"{NO_VALUE} betyder att uppgift saknas: populationen är tom, så ett medelvärde, en median eller en "
+        "andel inte kan beräknas.",
+        "Andelar redovisas i hela procent, dagar i hela dagar och år med en decimal. Redovisningsgrupperna "
+        "redovisas var för sig (inte korsade); för antal personer kan grupperna summera till mer än totalen.",
+        "Varje uppgift är beräknad av indikatormotorn ur definitionerna i indicators/ – ingen siffra är "
+        "inskriven för hand.",
+    ]
+    return Report(catalogue.project.title["sv"], year, compare, dataset, catalogue_version, generated, threshold,
+                  list(sections.values()), notes)
+
+
+def catalogue_version(catalogue: Catalogue) -> str:
+    """A content hash of the catalogue's YAML files: the same definitions give the same version."""
+    digest = hashlib.sha256()
+    for path in sorted(catalogue.directory.rglob("*.yaml")):
+        digest.update(path.relative_to(catalogue.directory).as_posix().encode() + b"\0" + path.read_bytes())
+    return "sha256:" + digest.hexdigest()[:12]

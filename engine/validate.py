@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from .diagnostics import Diagnostics, did_you_mean
 from .load import Document
 
-SCHEMAS = ("model", "indicator", "fixture")
+SCHEMAS = ("model", "indicator", "fixture", "project")
 
 
 @lru_cache(maxsize=None)

@@ -92,7 +92,8 @@ def test_json_row_shape(tmp_path, catalogue, tables):
     db = tmp_path / "extract.duckdb"
     write_duckdb(db, catalogue, tables)
     for r in api.run(catalogue, db, ["2018"]):
-        assert list(r) == ["indicator", "period", "breakdown", "value", "numerator", "denominator", "n"]
+        assert list(r) == ["indicator", "period", "breakdown", "value", "numerator", "denominator", "n", "disclosure"]
+        assert r["disclosure"] in (None, "primary", "secondary")
         assert isinstance(r["n"], int)
         assert len(r["breakdown"]) <= 1
 

@@ -1,0 +1,300 @@
+"""Stage 7, present: hold computed rows against the published figures, and flag big moves.
+
+Each published figure of an indicator says how it holds (`rounds_to`, `above`, `about`,
+`increasing`, ...; see indicators.md, "How published figures are held"). A figure that
+could not be computed (no row for its breakdown, no value) fails: a check never passes
+for want of a number. Numbers are compared exactly (shares as numerator/denominator), so
+58 % holds for a share in [0.575, 0.585) and not for 0.585.
+
+Change alerts are the second kind of check: a warning (never a failure) when a figure
+moved more than the declared limit from the previous period of the same kind.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from xml.etree import ElementTree as ET
+
+from .catalogue import Catalogue
+from .periods import parse_period
+from .present import format_number
+
+Key = tuple  # (indicator id, period label)
+
+
+@dataclass
+class FigureCheck:
+    """One published figure held against the computed value."""
+    indicator: str
+    period: str                  # "2018", or "2016–2018" for a claim over several periods
+    breakdown: dict
+    published: str               # the claim in Swedish formatting: "58 %", "över 50 %", "lägre än 2017"
+    computed: str                # what was computed, formatted
+    holds: bool
+    reason: str                  # why it does not hold ("" when it holds)
+    text: str                    # the published wording
+    source: str
+    position: str                # file:line:col of the figure in the indicator file
+    value: float | None = None   # the computed value behind `computed` (first period for multi-period claims)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ChangeAlert:
+    """A figure that moved more than its change limit since the previous period."""
+    indicator: str
+    period: str
+    previous_period: str
+    breakdown: dict
+    before: float
+    after: float
+    absolute: float
+    relative: float | None       # None when the previous value is 0
+    limit: str                   # the limit that was passed, e.g. "±20 %" or "±5 procentenheter"
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CheckResult:
+    figures: list[FigureCheck] = field(default_factory=list)
+    changes: list[ChangeAlert] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FigureCheck]:
+        return [f for f in self.figures if not f.holds]
+
+    def as_dict(self) -> dict:
+        return {"summary": {"figures": len(self.figures), "hold": len(self.figures) - len(self.failed),
+                            "fail": len(self.failed), "change_alerts": len(self.changes)},
+                "figures": [f.as_dict() for f in self.figures], "changes": [c.as_dict() for c in self.changes]}
+
+
+# ---------------------------------------------------------------- which figures, which periods
+
+
+def published_figures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
+                      periods: list[str] | None = None) -> list[tuple[str, int, dict]]:
+    """(indicator id, index, figure) of every published figure, optionally only for some periods."""
+    wanted = set(periods) if periods else None
+    result = []
+    for bound in catalogue.select(indicator_ids):
+        for i, figure in enumerate(bound.data.get("published", [])):
+            own = [figure["period"]] if "period" in figure else list(figure["periods"])
+            if wanted is None or wanted & set(own):
+                result.append((bound.id, i, figure))
+    return result
+
+
+def figure_periods(figure: dict) -> list[str]:
+    """Every period whose rows the figure needs."""
+    if "periods" in figure:
+        return list(figure["periods"])
+    return [figure["period"]] + ([figure["compare_to"]] if "compare_to" in figure else [])
+
+
+def needed_runs(catalogue: Catalogue, figures: list[tuple[str, int, dict]], with_previous: bool = True) -> list[Key]:
+    """The (indicator, period) pairs to compute: every figure's periods and, for alerts, the ones before."""
+    keys: dict[Key, None] = {}
+    for ind, _, figure in figures:
+        for period in figure_periods(figure):
+            keys[(ind, period)] = None
+            if with_previous:
+                keys[(ind, parse_period(period).previous().label)] = None
+    return list(keys)
+
+
+# ---------------------------------------------------------------- holding one figure
+
+
+def _find(rows: list[dict] | None, breakdown: dict) -> dict | None:
+    for row in rows or []:
+        if row["breakdown"] == breakdown:
+            return row
+    return None
+
+
+def _exact(row: dict, unit: str) -> Fraction | None:
+    if row is None or row["value"] is None:
+        return None
+    if unit == "share" and row.get("denominator"):
+        return Fraction(row["numerator"], row["denominator"])
+    return Fraction(row["value"])
+
+
+def _decimals(precision) -> int:
+    """Decimal places of a precision: 1 → 0, 0.1 → 1, 0.01 → 2."""
+    places, step = 0, Fraction(str(precision))
+    while step.denominator != 1 and places < 9:
+        step, places = step * 10, places + 1
+    return places
+
+
+def _show(value, unit: str, extra: int = 1) -> str:
+    if value is None:
+        return "–"
+    if unit == "share":
+        return format_number(float(value), unit, extra)
+    return format_number(float(value), unit, 0 if unit == "count" and float(value).is_integer() else extra)
+
+
+def _claim(figure: dict, unit: str) -> str:
+    """The published claim in Swedish, e.g. '58 %', 'över 50 %', 'ökar 2016–2018'."""
+    holds = figure.get("holds", "rounds_to")
+    if holds == "rounds_to":
+        decimals = _decimals(figure["precision"]) - (2 if unit == "share" else 0)
+        return format_number(figure["value"], unit, max(decimals, 0))
+    if holds in ("above", "below"):
+        return ("över " if holds == "above" else "under ") + format_number(figure["value"], unit, 0)
+    if holds == "between":
+        return f"mellan {format_number(figure['min'], unit, 0)} och {format_number(figure['max'], unit, 0)}"
+    if holds == "about":
+        return f"cirka {format_number(figure['value'], unit, 0)} (±{format_number(figure['tolerance'], unit, 0)})"
+    if holds == "lower_than":
+        return f"lägre än {figure['compare_to']}"
+    if holds == "higher_than":
+        return f"högre än {figure['compare_to']}"
+    if holds == "increasing":
+        return "ökar varje år " + "–".join([figure["periods"][0], figure["periods"][-1]])
+    return f"inom ±{round(figure['tolerance'] * 100)} % av året före"
+
+
+def hold(figure: dict, unit: str, rows: dict[str, list[dict]]) -> tuple[bool, str, str, float | None]:
+    """(holds, reason, computed text, computed value) for one figure; `rows` maps period → rows."""
+    holds = figure.get("holds", "rounds_to")
+    breakdown = figure.get("breakdown", {})
+    periods = figure_periods(figure)
+    values = {p: _exact(_find(rows.get(p), breakdown), unit) for p in periods}
+    missing = [p for p, v in values.items() if v is None]
+    computed = ", ".join(f"{p}: {_show(v, unit, 2)}" for p, v in values.items()) if len(periods) > 1 \
+        else _show(values[periods[0]], unit, 2)
+    first = values[periods[0]]
+    first_float = None if first is None else float(first)
+    if missing:
+        what = "no row for this breakdown" if any(_find(rows.get(p), breakdown) is None for p in missing) \
+            else "no value (empty population)"
+        return False, f"not computable for {', '.join(missing)}: {what}", computed, first_float
+    if holds == "rounds_to":
+        published, half = Fraction(str(figure["value"])), Fraction(str(figure["precision"])) / 2
+        ok = published - half <= first < published + half
+        return ok, "" if ok else f"does not round to the published figure (needs [{float(published - half):g}, " \
+                                 f"{float(published + half):g}))", computed, first_float
+    if holds in ("above", "below", "about", "between"):
+        if holds == "above":
+            ok, need = first > Fraction(str(figure["value"])), f"needs > {figure['value']:g}"
+        elif holds == "below":
+            ok, need = first < Fraction(str(figure["value"])), f"needs < {figure['value']:g}"
+        elif holds == "between":
+            ok = Fraction(str(figure["min"])) <= first <= Fraction(str(figure["max"]))
+            need = f"needs {figure['min']:g} to {figure['max']:g}"
+        else:
+            ok = abs(first - Fraction(str(figure["value"]))) <= Fraction(str(figure["tolerance"]))
+            need = f"needs {figure['value']:g} ± {figure['tolerance']:g}"
+        return ok, "" if ok else need, computed, first_float
+    if holds in ("lower_than", "higher_than"):
+        other = values[figure["compare_to"]]
+        ok = first < other if holds == "lower_than" else first > other
+        return ok, "" if ok else f"{periods[0]} is not {holds.replace('_', ' ')} {figure['compare_to']}", \
+            computed, first_float
+    ordered = [values[p] for p in periods]
+    if holds == "increasing":
+        bad = [f"{a}→{b}" for (a, x), (b, y) in zip(zip(periods, ordered), zip(periods[1:], ordered[1:])) if y <= x]
+        return not bad, "" if not bad else "does not rise " + ", ".join(bad), computed, first_float
+    tol = Fraction(str(figure["tolerance"]))
+    bad = [f"{b} vs {a}" for (a, x), (b, y) in zip(zip(periods, ordered), zip(periods[1:], ordered[1:]))
+           if x == 0 or abs(y - x) > tol * abs(x)]
+    return not bad, "" if not bad else f"moved more than ±{float(tol):.0%}: " + ", ".join(bad), computed, first_float
+
+
+def check_figures(catalogue: Catalogue, figures: list[tuple[str, int, dict]],
+                  rows: dict[Key, list[dict]]) -> list[FigureCheck]:
+    result = []
+    for ind, i, figure in figures:
+        bound = catalogue.get(ind)
+        unit = bound.data["unit"]
+        by_period = {p: rows.get((ind, p)) for p in figure_periods(figure)}
+        ok, reason, computed, value = hold(figure, unit, by_period)
+        own = [figure["period"]] if "period" in figure else figure["periods"]
+        label = own[0] if len(own) == 1 else f"{own[0]}–{own[-1]}"
+        position = catalogue.documents[ind].pos(("published", i))
+        result.append(FigureCheck(ind, label, figure.get("breakdown", {}), _claim(figure, unit), computed, ok, reason,
+                                  figure.get("text", ""), figure["source"], str(position), value))
+    return result
+
+
+# ---------------------------------------------------------------- change alerts
+
+
+def change_limit(catalogue: Catalogue, indicator_id: str) -> dict:
+    bound = catalogue.get(indicator_id)
+    return bound.data.get("change_alert") or catalogue.project.change_alert.get(bound.data["unit"], {})
+
+
+def _amount(change: float, unit: str, decimals: int = 0) -> str:
+    """A change in the unit of the indicator: shares in percentage points."""
+    if unit == "share":
+        return f"{format_number(change * 100, 'days', decimals)} procentenheter"
+    return format_number(change, unit, decimals if unit != "count" or not float(change).is_integer() else 0)
+
+
+def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[dict]]) -> list[ChangeAlert]:
+    """Rows (total and breakdowns) of `keys` that moved more than the limit from the previous period."""
+    alerts = []
+    for ind, period in keys:
+        limit = change_limit(catalogue, ind)
+        previous = parse_period(period).previous().label
+        if not limit or (ind, previous) not in rows or (ind, period) not in rows:
+            continue
+        unit = catalogue.get(ind).data["unit"]
+        for row in rows[(ind, period)]:
+            before = _find(rows[(ind, previous)], row["breakdown"])
+            if before is None or before["value"] is None or row["value"] is None:
+                continue
+            old, new = float(before["value"]), float(row["value"])
+            change = new - old
+            relative = change / abs(old) if old else None
+            passed = []
+            if "absolute" in limit and abs(change) > limit["absolute"]:
+                passed.append(_amount(limit["absolute"], unit))
+            if "relative" in limit and change and (relative is None or abs(relative) > limit["relative"]):
+                passed.append(f"±{format_number(limit['relative'], 'share', 0)}")
+            if not passed:
+                continue
+            rel = "" if relative is None else f" ({'+' if relative >= 0 else '−'}{format_number(abs(relative), 'share', 1)})"
+            where = ", ".join(f"{k}={v}" for k, v in row["breakdown"].items()) or "total"
+            message = (f"{ind} {period} {where}: {_show(old, unit)} → {_show(new, unit)}, change "
+                       f"{'+' if change >= 0 else '−'}{_amount(abs(change), unit, 1)}{rel} since {previous}, "
+                       f"more than {' and '.join(passed)}")
+            alerts.append(ChangeAlert(ind, period, previous, row["breakdown"], old, new, change, relative,
+                                      " and ".join(passed), message))
+    return alerts
+
+
+# ---------------------------------------------------------------- CI formats
+
+
+def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
+    """JUnit XML: one test case per figure (a failure when it does not hold); alerts as system-err."""
+    suite = ET.Element("testsuite", name=name, tests=str(len(result.figures)), failures=str(len(result.failed)),
+                       errors="0", skipped="0")
+    for f in result.figures:
+        where = "".join(f" {k}={v}" for k, v in f.breakdown.items())
+        case = ET.SubElement(suite, "testcase", classname=f"published.{f.indicator}",
+                             name=f"{f.period}{where}: {f.published}", file=f.position.split(":")[0])
+        if not f.holds:
+            failure = ET.SubElement(case, "failure", message=f"{f.reason}; computed {f.computed}",
+                                    type="PublishedFigureDoesNotHold")
+            failure.text = f"{f.position}: published '{f.text}' ({f.source}); computed {f.computed}: {f.reason}"
+        out = ET.SubElement(case, "system-out")
+        out.text = f"published {f.published} ({f.text}); computed {f.computed}; source {f.source}"
+    if result.changes:
+        err = ET.SubElement(suite, "system-err")
+        err.text = "\n".join(f"change alert: {c.message}" for c in result.changes)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

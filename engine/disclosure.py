@@ -1,0 +1,55 @@
+"""Disclosure control: which cells of an indicator's table may not be shown.
+
+An indicator's rows for one period form a small table: the total, and for each breakdown
+dimension one cell per category. Every unit of the population falls in exactly one
+category of each dimension (a missing value is a category of its own), so the cells of
+one dimension add up to the total: K + M = total.
+
+- Primary suppression: a cell built on fewer units than the threshold (but not none:
+  an empty cell reveals nothing about anyone) is suppressed.
+- Secondary suppression: a dimension with exactly one suppressed cell would give it away
+  as total minus the others, so its next smallest cell is suppressed too. A suppressed
+  total suppresses the whole table.
+
+The dimensions share only the total, so one pass per dimension is enough. `run` keeps the
+values and flags the cells; reports show `..` for them.
+"""
+from __future__ import annotations
+
+PRIMARY, SECONDARY = "primary", "secondary"
+
+
+def _dimension(row: dict) -> str | None:
+    return next(iter(row["breakdown"]), None)
+
+
+def suppression(rows: list[dict], threshold: int) -> list[str | None]:
+    """For rows of one indicator and period (total first), each row's flag: None, PRIMARY or SECONDARY."""
+    flags: list[str | None] = [PRIMARY if 0 < (r["n"] or 0) < threshold else None for r in rows]
+    totals = [i for i, r in enumerate(rows) if not r["breakdown"]]
+    if any(flags[i] for i in totals):
+        return [f or SECONDARY for f in flags]
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row["breakdown"]:
+            groups.setdefault(_dimension(row), []).append(i)
+    for members in groups.values():
+        if sum(1 for i in members if flags[i]) != 1:
+            continue
+        shown = [i for i in members if not flags[i]]
+        if shown:
+            smallest = min(shown, key=lambda i: (rows[i]["n"] or 0, i))
+            flags[smallest] = SECONDARY
+    return flags
+
+
+def flag_rows(rows: list[dict], threshold: int) -> list[dict]:
+    """The rows with a `disclosure` flag each, per (indicator, period) table; values are kept."""
+    tables: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        tables.setdefault((row["indicator"], row["period"]), []).append(i)
+    flagged = [dict(r) for r in rows]
+    for members in tables.values():
+        for i, flag in zip(members, suppression([rows[i] for i in members], threshold)):
+            flagged[i]["disclosure"] = flag
+    return flagged
