@@ -8,7 +8,8 @@ one dimension add up to the total: K + M = total.
 - Primary suppression: a cell built on fewer units than the threshold (but not none:
   an empty cell reveals nothing about anyone) is suppressed.
 - Secondary suppression: a dimension with exactly one suppressed cell would give it away
-  as total minus the others, so its next smallest cell is suppressed too. A suppressed
+  as total minus the others, so its next smallest cell is suppressed too; so is the next
+  one while the hidden cells could only be all ones (sum = number of cells). A suppressed
   total suppresses the whole table.
 
 The dimensions share only the total, so one pass per dimension is enough. `run` keeps the
@@ -27,20 +28,32 @@ def suppression(rows: list[dict], threshold: int) -> list[str | None]:
     """For rows of one indicator and period (total first), each row's flag: None, PRIMARY or SECONDARY."""
     flags: list[str | None] = [PRIMARY if 0 < (r["n"] or 0) < threshold else None for r in rows]
     totals = [i for i, r in enumerate(rows) if not r["breakdown"]]
-    if any(flags[i] for i in totals):
-        return [f or SECONDARY for f in flags]
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         if row["breakdown"]:
             groups.setdefault(_dimension(row), []).append(i)
+    whole_table = any(flags[i] for i in totals)
     for members in groups.values():
-        if sum(1 for i in members if flags[i]) != 1:
-            continue
-        shown = [i for i in members if not flags[i]]
-        if shown:
-            smallest = min(shown, key=lambda i: (rows[i]["n"] or 0, i))
-            flags[smallest] = SECONDARY
+        if whole_table:
+            break
+        while not _safe([rows[i]["n"] or 0 for i in members if flags[i]]):
+            shown = [i for i in members if not flags[i]]
+            if not shown:  # even every cell of the dimension together gives itself away: hide the table
+                whole_table = True
+                break
+            flags[min(shown, key=lambda i: (rows[i]["n"] or 0, i))] = SECONDARY
+    if whole_table:
+        return [f or SECONDARY for f in flags]
     return flags
+
+
+def _safe(hidden: list[int]) -> bool:
+    """Whether suppressed cells of one dimension are safe, knowing their sum (total minus the shown cells).
+
+    Each shown category has at least one unit, so with k hidden cells summing to S each one
+    lies in [1, S - k + 1]: it is recovered exactly when k == 1 or S == k (all ones).
+    """
+    return not hidden or (len(hidden) >= 2 and sum(hidden) > len(hidden))
 
 
 def flag_rows(rows: list[dict], threshold: int) -> list[dict]:

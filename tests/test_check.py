@@ -1,0 +1,126 @@
+"""Holding computed rows against published figures, change alerts, and the CI formats."""
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from engine import api
+from engine.check import CheckResult, FigureCheck, change_alerts, hold, junit_xml
+
+
+def share(num, den, breakdown=None):
+    return {"breakdown": breakdown or {}, "value": num / den if den else None, "numerator": num,
+            "denominator": den, "n": den}
+
+
+def number(value, breakdown=None, n=10):
+    return {"breakdown": breakdown or {}, "value": value, "numerator": None, "denominator": None, "n": n}
+
+
+FIG58 = {"period": "2018", "value": 0.58, "precision": 0.01, "source": "s"}
+
+
+@pytest.mark.parametrize("num,den,ok", [(575, 1000, True), (5849, 10000, True), (585, 1000, False),
+                                        (5749, 10000, False), (58, 100, True)])
+def test_share_rounds_to_whole_percent_exactly(num, den, ok):
+    assert hold(FIG58, "share", {"2018": [share(num, den)]})[0] is ok
+
+
+@pytest.mark.parametrize("value,ok", [(822.5, True), (823.49, True), (823.5, False), (822.49, False)])
+def test_mean_rounds_to_published_day(value, ok):
+    figure = {"period": "2018", "value": 823, "precision": 1, "source": "s"}
+    assert hold(figure, "days", {"2018": [number(value)]})[0] is ok
+
+
+def test_years_round_to_one_decimal():
+    figure = {"period": "2018", "value": 3.5, "precision": 0.1, "source": "s"}
+    assert hold(figure, "years", {"2018": [number(3.46)]})[0]
+    assert not hold(figure, "years", {"2018": [number(3.56)]})[0]
+
+
+def test_breakdown_figure_uses_its_row():
+    figure = dict(FIG58, breakdown={"ersattning": "aktivitetsersattning"})
+    rows = {"2018": [share(1, 2), share(58, 100, {"ersattning": "aktivitetsersattning"})]}
+    assert hold(figure, "share", rows)[0]
+
+
+@pytest.mark.parametrize("rows,why", [
+    ({"2018": [share(0, 0)]}, "no value"),
+    ({"2018": []}, "no row"),
+    ({}, "no row"),
+])
+def test_a_figure_that_cannot_be_computed_fails(rows, why):
+    ok, reason, _, _ = hold(FIG58, "share", rows)
+    assert not ok and "not computable" in reason and why in reason
+
+
+@pytest.mark.parametrize("figure,value,ok", [
+    ({"holds": "above", "value": 0.5}, (51, 100), True),
+    ({"holds": "above", "value": 0.5}, (50, 100), False),
+    ({"holds": "below", "value": 0.5}, (49, 100), True),
+    ({"holds": "between", "min": 0.4, "max": 0.6}, (60, 100), True),
+    ({"holds": "between", "min": 0.4, "max": 0.6}, (61, 100), False),
+    ({"holds": "about", "value": 0.2, "tolerance": 0.05}, (25, 100), True),
+    ({"holds": "about", "value": 0.2, "tolerance": 0.05}, (26, 100), False),
+])
+def test_qualitative_claims(figure, value, ok):
+    figure = dict(figure, period="2018", source="s")
+    assert hold(figure, "share", {"2018": [share(*value)]})[0] is ok
+
+
+def test_comparisons_and_trends():
+    rows = {"2016": [number(10)], "2017": [number(12)], "2018": [number(11)]}
+    lower = {"period": "2018", "holds": "lower_than", "compare_to": "2017", "source": "s"}
+    higher = {"period": "2018", "holds": "higher_than", "compare_to": "2016", "source": "s"}
+    rising = {"periods": ["2016", "2017", "2018"], "holds": "increasing", "source": "s"}
+    steady = {"periods": ["2016", "2017", "2018"], "holds": "within_relative", "tolerance": 0.2, "source": "s"}
+    assert hold(lower, "count", rows)[0] and hold(higher, "count", rows)[0]
+    ok, reason, computed, _ = hold(rising, "count", rows)
+    assert not ok and "2017→2018" in reason and "2018: 11" in computed
+    assert hold(steady, "count", rows)[0]
+    assert not hold(dict(steady, tolerance=0.1), "count", rows)[0]  # 10 → 12 is +20 %
+    assert hold(rising, "count", {"2016": [number(1)], "2017": [number(2)], "2018": [number(3)]})[0]
+
+
+def test_change_alerts_use_the_declared_limits(catalogue):
+    rows = {("antal_kontaktmoten", "2018"): [number(130)], ("antal_kontaktmoten", "2017"): [number(100)],
+            ("antal_gemensamma_kartlaggningar", "2018"): [number(110)],
+            ("antal_gemensamma_kartlaggningar", "2017"): [number(100)],
+            ("andel_lamnat_sjukforsakringen_efter_insats", "2018"): [share(66, 100)],
+            ("andel_lamnat_sjukforsakringen_efter_insats", "2017"): [share(60, 100)]}
+    alerts = change_alerts(catalogue, [("antal_kontaktmoten", "2018"), ("antal_gemensamma_kartlaggningar", "2018"),
+                                       ("andel_lamnat_sjukforsakringen_efter_insats", "2018")], rows)
+    by_id = {a.indicator: a for a in alerts}
+    assert set(by_id) == {"antal_kontaktmoten", "andel_lamnat_sjukforsakringen_efter_insats"}
+    assert by_id["antal_kontaktmoten"].absolute == 30 and by_id["antal_kontaktmoten"].relative == pytest.approx(0.3)
+    assert "+30 (+30,0 %)" in by_id["antal_kontaktmoten"].message and "since 2017" in by_id["antal_kontaktmoten"].message
+    assert "procentenheter" in by_id["andel_lamnat_sjukforsakringen_efter_insats"].message
+
+
+def test_junit_has_one_case_per_figure_and_failures():
+    good = FigureCheck("a", "2018", {}, "58 %", "58,10 %", True, "", "58 procent", "src", "indicators/a.yaml:3:5")
+    bad = FigureCheck("b", "2018", {"kon": "K"}, "8 306", "8 000", False, "does not round", "8 306", "src",
+                      "indicators/b.yaml:9:5")
+    root = ET.fromstring(junit_xml(CheckResult([good, bad], [])))
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    failures = [c for c in suite.findall("testcase") if c.find("failure") is not None]
+    assert [c.get("classname") for c in failures] == ["published.b"]
+    assert "indicators/b.yaml:9:5" in failures[0].find("failure").text
+
+
+def test_check_needs_data_and_known_periods(catalogue, tmp_path):
+    with pytest.raises(api.EngineError) as err:
+        api.check(catalogue, tmp_path / "missing.duckdb", ["2018X"])
+    codes = {d.code for d in err.value.diagnostics}
+    assert codes == {"E_PERIOD", "E_DATA_NOT_FOUND"}
+
+
+def test_check_json_shape(catalogue):
+    result = api.check(catalogue, "fixtures/antal_kontaktmoten.yaml", ["2018"], ["antal_kontaktmoten"])
+    doc = json.loads(json.dumps(result.as_dict()))
+    assert doc["summary"]["figures"] == 1
+    assert {"indicator", "period", "breakdown", "published", "computed", "holds", "source", "position"} \
+        <= set(doc["figures"][0])

@@ -1,0 +1,101 @@
+"""Disclosure control: small cells are flagged, and no flagged cell can be recovered."""
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings, strategies as st
+
+from engine.disclosure import PRIMARY, SECONDARY, flag_rows, suppression
+
+
+def table(total: int, **dimensions: dict) -> list[dict]:
+    rows = [{"indicator": "x", "period": "2018", "breakdown": {}, "value": total, "n": total}]
+    for name, cells in dimensions.items():
+        rows += [{"indicator": "x", "period": "2018", "breakdown": {name: c}, "value": n, "n": n}
+                 for c, n in cells.items()]
+    return rows
+
+
+def feasible_values(rows, flags, cell_index):
+    """What an attacker can say about a suppressed cell: every n it could have, given the total,
+    the shown cells of its dimension and that each listed category has at least one unit."""
+    dim = next(iter(rows[cell_index]["breakdown"]))
+    members = [i for i, r in enumerate(rows) if r["breakdown"] and next(iter(r["breakdown"])) == dim]
+    total = rows[0]["n"]
+    hidden = [i for i in members if flags[i]]
+    rest = total - sum(rows[i]["n"] for i in members if not flags[i])
+    values = set()
+    for combo in itertools.product(range(1, rest + 1), repeat=len(hidden)):
+        if sum(combo) == rest:
+            values.add(combo[hidden.index(cell_index)])
+    return values
+
+
+def test_small_cell_and_its_complement_are_suppressed():
+    rows = table(40, kon={"K": 3, "M": 37})
+    assert suppression(rows, 5) == [None, PRIMARY, SECONDARY]
+
+
+def test_no_small_cell_nothing_suppressed():
+    assert suppression(table(40, kon={"K": 5, "M": 35}), 5) == [None, None, None]
+
+
+def test_secondary_picks_the_smallest_other_cell():
+    rows = table(100, ersattning={"sjukpenning": 80, "aktivitetsersattning": 2, None: 18})
+    assert suppression(rows, 5) == [None, None, PRIMARY, SECONDARY]
+
+
+def test_two_small_cells_protect_each_other_unless_both_are_one():
+    assert suppression(table(100, lan={"01": 3, "03": 4, "04": 93}), 5) == [None, PRIMARY, PRIMARY, None]
+    # 1 + 1 hidden: each must be 1, so a third cell is hidden too
+    assert suppression(table(100, lan={"01": 1, "03": 1, "04": 98}), 5) == [None, PRIMARY, PRIMARY, SECONDARY]
+
+
+def test_small_total_hides_the_whole_table():
+    assert suppression(table(4, kon={"K": 2, "M": 2}), 5) == [PRIMARY, PRIMARY, PRIMARY]
+
+
+def test_empty_cells_are_not_suppressed():
+    assert suppression(table(0), 5) == [None]
+
+
+def test_dimensions_are_protected_independently():
+    rows = table(50, kon={"K": 2, "M": 48}, ersattning={"sjukpenning": 30, "aktivitetsersattning": 20})
+    assert suppression(rows, 5) == [None, PRIMARY, SECONDARY, None, None]
+
+
+def test_flag_rows_keeps_values_and_flags_per_table():
+    rows = table(40, kon={"K": 3, "M": 37}) + [dict(r, period="2017") for r in table(40, kon={"K": 20, "M": 20})]
+    flagged = flag_rows(rows, 5)
+    assert [r["disclosure"] for r in flagged] == [None, PRIMARY, SECONDARY, None, None, None]
+    assert [r["value"] for r in flagged] == [r["value"] for r in rows]
+    assert "disclosure" not in rows[0]  # the input is not changed
+
+
+@st.composite
+def tables(draw):
+    dims = {}
+    total = draw(st.integers(1, 40))
+    for name in draw(st.lists(st.sampled_from(["kon", "ersattning", "lan"]), unique=True, max_size=3)):
+        k = draw(st.integers(1, min(total, 5)))
+        cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=k - 1, max_size=k - 1, unique=True))) \
+            if total > 1 else []
+        parts = [b - a for a, b in zip([0] + cuts, cuts + [total])]
+        dims[name] = {f"c{i}": n for i, n in enumerate(parts)}
+    return table(total, **dims), draw(st.integers(1, 8))
+
+
+@settings(max_examples=400, deadline=None)
+@given(tables())
+def test_no_suppressed_cell_can_be_recovered(case):
+    rows, threshold = case
+    flags = suppression(rows, threshold)
+    for i, row in enumerate(rows):
+        if 0 < row["n"] < threshold:
+            assert flags[i], "every small cell is suppressed"
+    if flags[0]:
+        assert all(flags), "a suppressed total hides the whole table"
+        return
+    for i, row in enumerate(rows):
+        if row["breakdown"] and flags[i]:
+            assert len(feasible_values(rows, flags, i)) >= 2, f"cell {row['breakdown']} is recoverable"
