@@ -93,6 +93,12 @@ class OutputError(Exception):
     pass
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path | str, text: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file.
 
@@ -119,6 +125,7 @@ def write_atomic(path: Path | str, text: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,0 +1,131 @@
+"""The yearly report: built from computed rows, disclosure control applied, numbers as `run` gives them."""
+from __future__ import annotations
+
+import random
+import re
+
+import duckdb
+import pytest
+
+from engine import api
+from engine.cli import main
+from engine.execute import load_tables
+from engine.report import report_period
+from engine.report_formats import to_html
+from reference.random_data import random_dataset
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory, catalogue):
+    path = tmp_path_factory.mktemp("report") / "extract.duckdb"
+    con = duckdb.connect(str(path))
+    load_tables(con, catalogue.model, random_dataset(random.Random(7), size=400))
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(catalogue, extract):
+    return api.report(catalogue, extract, "2018", "2017", generated="2019-05-17")
+
+
+def test_every_cell_is_the_run_value_or_suppressed_where_run_flags_it(catalogue, extract, built):
+    checked = suppressed = 0
+    for section in built.sections:
+        for item in section.indicators:
+            for label, cell_of in ((item.period, lambda line: line.current),
+                                   (item.compare_period, lambda line: line.previous)):
+                rows = {tuple(r["breakdown"].items()): r for r in api.run(catalogue, extract, [label], [item.id])}
+                for line in item.lines:
+                    key = () if line.dimension is None else ((line.dimension, line.category),)
+                    cell, row = cell_of(line), rows.get(key)
+                    if row is None:
+                        assert cell.value is None and cell.text == "–"
+                    elif row["disclosure"]:
+                        suppressed += 1
+                        assert (cell.value, cell.n, cell.text, cell.suppressed) == (None, None, "..", row["disclosure"])
+                    else:
+                        checked += 1
+                        assert cell.value == row["value"] and cell.n == row["n"] and cell.suppressed is None
+    assert checked > 20 and suppressed > 0
+
+
+def test_sections_follow_the_project_and_periods_follow_report_period(catalogue, built):
+    assert [s.key for s in built.sections] == ["forstarkt_samarbete", "samordningsforbund"]
+    assert sum(len(s.indicators) for s in built.sections) == 21
+    periods = {i.id: (i.period, i.compare_period) for s in built.sections for i in s.indicators}
+    assert periods["median_sjukfallslangd_vid_avslut"] == ("2018-12", "2017-12")
+    assert periods["andel_upphord_ratt_med_omstallningsmote"] == ("2018H2", "2017H2")
+    assert periods["antal_kontaktmoten"] == ("2018", "2017")
+    assert report_period(catalogue.get("antal_kontaktmoten"), "2016") == "2016"
+
+
+def test_coordination_association_figures_have_a_trend_chart(built):
+    finsam = next(s for s in built.sections if s.key == "samordningsforbund")
+    for item in finsam.indicators:
+        trend = item.charts[0]
+        assert trend.categories == ["2016", "2017", "2018"]
+        assert trend.series[0][1][-1] == item.lines[0].current  # the chart shows the table's total
+    samarbete = next(s for s in built.sections if s.key == "forstarkt_samarbete")
+    assert all(not c.title.startswith("Utveckling") for i in samarbete.indicators for c in i.charts)
+
+
+def test_footnote_names_definition_and_version(built):
+    item = built.sections[0].indicators[0]
+    assert "Definition:" in item.footnote and f"version {item.version}" in item.footnote
+    assert built.catalogue_version.startswith("sha256:")
+
+
+def test_small_cells_are_hidden_in_the_html(make_catalogue, tmp_path):
+    folder, cat = make_catalogue({"antal_test.yaml": """\
+        id: antal_test
+        version: 1
+        title: {sv: Testindikator, en: Test indicator}
+        description: {sv: En test., en: A test.}
+        unit: count
+        owner: test
+        report: test
+        population:
+          entity: kartlaggning
+          period: datum
+        measure:
+          kind: count
+        """})
+    (folder / "project.yaml").write_text(
+        "title: {sv: Test, en: Test}\ndisclosure: {threshold: 5}\n"
+        "reports:\n  - {key: test, title: {sv: Testrapport, en: Test report}, source: test}\n", encoding="utf-8")
+    cat = api.checked_catalogue(folder)
+    persons = [{"person_id": i, "kon": "K" if i <= 3 else "M", "fodelsear": 1980} for i in range(1, 41)]
+    cases = [{"fall_id": i, "person_id": i, "ersattning": "sjukpenning", "startdatum": "2018-01-01",
+              "slutdatum": None, "diagnoskod": None, "avslutsorsak": None} for i in range(1, 41)]
+    assessments = [{"kartlaggning_id": i, "person_id": i, "fall_id": i, "datum": "2018-03-01"} for i in range(1, 41)]
+    db = tmp_path / "small.duckdb"
+    con = duckdb.connect(str(db))
+    load_tables(con, cat.model, {"person": persons, "ersattningsfall": cases, "kartlaggning": assessments})
+    con.close()
+    report = api.report(cat, db, "2018", "2017", generated="2019-05-17")
+    html = to_html(report)
+    lines = {line.label: line.current for line in report.sections[0].indicators[0].lines}
+    assert lines["Totalt"].text == "40"
+    assert lines["Kvinnor"].suppressed == "primary" and lines["Män"].suppressed == "secondary"
+    body = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
+    assert ">37<" not in body and ">3<" not in body  # neither K = 3 nor M = 37 is shown anywhere
+    assert ">40<" in body
+
+
+def test_report_command_writes_every_format(extract, tmp_path):
+    from click.testing import CliRunner
+    out = tmp_path / "rapport"
+    result = CliRunner().invoke(main, ["report", "--data", str(extract), "--year", "2018", "--format", "html",
+                                       "--format", "md", "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["aterrapportering_2018.html", "aterrapportering_2018.md",
+                                                     "aterrapportering_2018.xlsx"]
+    html = (out / "aterrapportering_2018.html").read_text("utf-8")
+    assert "https://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "<svg" in html
+
+
+def test_report_errors_are_reported_together(catalogue, tmp_path):
+    with pytest.raises(api.EngineError) as err:
+        api.report(catalogue, tmp_path / "missing.duckdb", "18", "x")
+    assert [d.code for d in err.value.diagnostics] == ["E_PERIOD", "E_PERIOD", "E_DATA_NOT_FOUND"]
