@@ -17,6 +17,7 @@ import html
 import io
 import math
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 import xlsxwriter
@@ -36,6 +37,10 @@ SVG_NS = "http://www.w3.org/2000/svg"
 
 
 # --- shared helpers -------------------------------------------------------------------
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
 
 def dimension_title(name: str | None) -> str:
     return DIMENSION_TITLES.get(name, name) if name else ""
@@ -62,6 +67,10 @@ def mark(cell: Cell | None) -> str:
     return MARKS.get(cell.suppressed, "b") if cell is not None and cell.suppressed else ""
 
 
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def group_lines(lines: list[Line]) -> list[tuple[str | None, list[Line]]]:
     """The total first, then one group per dimension, in the order they first appear."""
     groups: dict[str | None, list[Line]] = {}
@@ -81,7 +90,7 @@ def marks_used(indicator: ReportIndicator) -> list[str]:
 def mark_note(kind: str, threshold: int) -> tuple[str, str]:
     """The marker letter of a suppression kind and its explanation as a sentence."""
     reason = suppression_reason(Cell(None, None, SUPPRESSED, kind), threshold)
-    return MARKS.get(kind, "b"), f"{reason[0].upper()}{reason[1:]}."
+    return MARKS.get(kind, "b"), capitalised(reason) + "."
 
 
 def intro_text(report: Report) -> str:
@@ -99,7 +108,7 @@ def legend_entries(threshold: int) -> list[tuple[str, str]]:
 
 
 def table_caption(indicator: ReportIndicator) -> str:
-    unit = indicator.unit_label[:1].upper() + indicator.unit_label[1:]
+    unit = capitalised(indicator.unit_label)
     periods = indicator.period + (f" och {indicator.compare_period}" if indicator.compare_period else "")
     return f"{unit}, {periods}"
 
@@ -154,8 +163,7 @@ def tick_label(value: float, unit: str, step: float) -> str:
 
 
 def _bar_values(chart: Chart) -> list[float]:
-    return [float(c.value) for _, cells in chart.series for c in cells
-            if c is not None and not c.suppressed and c.value is not None and math.isfinite(c.value)]
+    return [float(c.value) for _, cells in chart.series for c in cells if _drawn(c)]
 
 
 def _legend(chart: Chart, top: float) -> tuple[list[str], float]:
@@ -176,100 +184,137 @@ def _legend(chart: Chart, top: float) -> tuple[list[str], float]:
     return parts, y + 18 - top
 
 
-def _category_layout(chart: Chart, group_width: float) -> tuple[bool, float]:
-    """Whether category labels must be slanted to fit, and the room they need below the axis."""
+@dataclass(frozen=True)
+class ChartLayout:
+    """Where things go in a chart, worked out once from the chart's labels."""
+    left: float             # x of the y axis
+    plot_top: float         # y of the top gridline
+    baseline: float         # y of the zero line
+    height: float           # of the whole image
+    group_width: float      # room per category
+    bar_width: float
+    value_size: float       # font size of the value labels
+    value_rotated: bool     # value labels run upwards when they do not fit across a bar
+    slanted: bool           # category labels slanted when they do not fit under their group
+
+
+def chart_layout(chart: Chart, tick_labels: list[str], legend_height: float) -> ChartLayout:
+    right, categories, series = 12.0, max(1, len(chart.categories)), max(1, len(chart.series))
+    left = max(44.0, 14 + max(_text_width(t) for t in tick_labels))
     longest = max((_text_width(c) for c in chart.categories), default=0.0)
-    if longest <= group_width - 4:
-        return False, 24.0
-    return True, min(140.0, 16 + longest * math.sin(math.radians(35)) + 8)
+    group_width = (CHART_WIDTH - left - right) / categories
+    slanted = longest > group_width - 4
+    for _ in range(2):  # a slanted first label must not run off the left edge
+        if slanted:
+            left = max(left, longest * math.cos(math.radians(35)) - group_width / 2 + 6)
+            group_width = (CHART_WIDTH - left - right) / categories
+    bottom = min(140.0, 24 + longest * math.sin(math.radians(35))) if slanted else 24.0
+    bar = min(group_width * 0.72, series * 56) / series
+    chars = max((len(shown(c)) for _, cells in chart.series for c in cells), default=1)
+    fits = (bar + 4) / (CHAR_WIDTH * chars)
+    rotated = fits < 8
+    size = min(10.0, max(7.0, bar - 1)) if rotated else min(FONT, fits)
+    headroom = _text_width("x" * chars, size) if rotated else 0.0
+    plot_top = 30 + legend_height + 28 + headroom
+    baseline = plot_top + PLOT_HEIGHT
+    return ChartLayout(left, plot_top, baseline, baseline + bottom + 4, group_width, bar, size, rotated, slanted)
+
+
+def _spoken(text: str) -> str:
+    return {SUPPRESSED: "uppgift redovisas inte", MISSING: "uppgift saknas"}.get(text, text)
 
 
 def _summary(chart: Chart) -> str:
     """The chart's figures as text, for screen readers."""
     groups = []
     for i, category in enumerate(chart.categories):
-        values = [f"{label} {shown(cells[i] if i < len(cells) else None)}" if len(chart.series) > 1
-                  else shown(cells[i] if i < len(cells) else None)
-                  for label, cells in chart.series]
+        values = [_spoken(shown(cells[i] if i < len(cells) else None)) for _, cells in chart.series]
+        if len(chart.series) > 1:
+            values = [f"{label} {value}" for (label, _), value in zip(chart.series, values)]
         groups.append(f"{category}: {', '.join(values)}")
-    return "; ".join(groups) + "."
+    return "; ".join(groups)
 
 
 def svg_chart(chart: Chart) -> str:
     """A grouped bar chart: one group per category, one bar per series; fixed width, no script."""
     ticks = axis_ticks(max(_bar_values(chart), default=0.0), chart.unit)
-    step = ticks[1] - ticks[0]
-    labels = [tick_label(t, chart.unit, step) for t in ticks]
-    left = max(44.0, 14 + max(_text_width(t) for t in labels))
-    right = 12.0
+    labels = [tick_label(t, chart.unit, ticks[1] - ticks[0]) for t in ticks]
     legend, legend_height = _legend(chart, 30.0)
-    plot_top = 30 + legend_height + 24
-    categories = max(1, len(chart.categories))
-    group_width = (CHART_WIDTH - left - right) / categories
-    slanted, bottom = _category_layout(chart, group_width)
-    baseline = plot_top + PLOT_HEIGHT
-    height = baseline + bottom + 4
+    layout = chart_layout(chart, labels, legend_height)
     scale = PLOT_HEIGHT / ticks[-1]
     title = html.escape(chart.title)
-
     out = [f'<svg xmlns="{SVG_NS}" role="img" aria-label="{title}" class="chart" '
-           f'width="{CHART_WIDTH}" height="{_num(height)}" viewBox="0 0 {CHART_WIDTH} {_num(height)}" '
+           f'width="{CHART_WIDTH}" height="{_num(layout.height)}" '
+           f'viewBox="0 0 {CHART_WIDTH} {_num(layout.height)}" '
            f'font-family="system-ui, -apple-system, \'Segoe UI\', Roboto, Arial, sans-serif" font-size="{FONT}">',
            f"<title>{title}</title>",
            f"<desc>{html.escape(_summary(chart))}</desc>",
            f'<text x="8" y="18" font-size="14" font-weight="bold" fill="#1a1a1a">{title}</text>',
-           *legend]
-    out.append(f'<text x="{_num(left - 6)}" y="{_num(plot_top - 10)}" text-anchor="end" fill="#555">'
-               f'{html.escape(UNIT_AXIS.get(chart.unit, ""))}</text>')
-    out.append('<g class="grid">')
-    for tick, label in zip(ticks, labels):
-        y = baseline - tick * scale
-        colour = "#333" if tick == 0 else "#d9d9d9"
-        out.append(f'<line x1="{_num(left)}" x2="{_num(CHART_WIDTH - right)}" y1="{_num(y)}" y2="{_num(y)}" '
-                   f'stroke="{colour}" stroke-width="1"/>')
-        out.append(f'<text x="{_num(left - 6)}" y="{_num(y)}" dy="0.32em" text-anchor="end" fill="#333">'
-                   f"{html.escape(label)}</text>")
-    out.append("</g>")
-    out += _bars(chart, left, group_width, baseline, scale)
-    out += _category_labels(chart, left, group_width, baseline, slanted)
+           *legend,
+           f'<text x="{_num(layout.left - 6)}" y="{_num(layout.plot_top - 16)}" text-anchor="end" fill="#555">'
+           f'{html.escape(UNIT_AXIS.get(chart.unit, ""))}</text>']
+    out += _grid(ticks, labels, layout, scale)
+    out += _bars(chart, layout, scale)
+    out += _category_labels(chart, layout)
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _bars(chart: Chart, left: float, group_width: float, baseline: float, scale: float) -> list[str]:
-    series = max(1, len(chart.series))
-    total = min(group_width * 0.72, series * 56)
-    bar = total / series
-    size = min(FONT, max(7.0, (bar + 4) / (CHAR_WIDTH * max(
-        (len(shown(c)) for _, cells in chart.series for c in cells), default=1))))
-    out = ['<g class="bars">']
-    for i in range(len(chart.categories)):
-        start = left + i * group_width + (group_width - total) / 2
-        for j, (_, cells) in enumerate(chart.series):
-            cell = cells[i] if i < len(cells) else None
-            centre = start + j * bar + bar / 2
-            text = html.escape(shown(cell))
-            drawn = cell is not None and not cell.suppressed and cell.value is not None \
-                and math.isfinite(cell.value)
-            if drawn:
-                length = max(0.0, float(cell.value)) * scale
-                out.append(f'<rect x="{_num(start + j * bar + 1)}" y="{_num(baseline - length)}" '
-                           f'width="{_num(max(1.0, bar - 2))}" height="{_num(length)}" '
-                           f'fill="{PALETTE[j % len(PALETTE)]}" stroke="#333" stroke-width="0.5"/>')
-                out.append(f'<text x="{_num(centre)}" y="{_num(baseline - length - 4)}" text-anchor="middle" '
-                           f'font-size="{_num(size)}" fill="#1a1a1a">{text}</text>')
-            else:
-                out.append(f'<text x="{_num(centre)}" y="{_num(baseline - 4)}" text-anchor="middle" '
-                           f'font-size="{_num(size)}" fill="#555">{text}</text>')
+def _grid(ticks: list[float], labels: list[str], layout: ChartLayout, scale: float) -> list[str]:
+    out = ['<g class="grid">']
+    for tick, label in zip(ticks, labels):
+        y = layout.baseline - tick * scale
+        colour = "#333" if tick == 0 else "#d9d9d9"
+        out.append(f'<line x1="{_num(layout.left)}" x2="{_num(CHART_WIDTH - 12)}" y1="{_num(y)}" y2="{_num(y)}" '
+                   f'stroke="{colour}" stroke-width="1"/>')
+        out.append(f'<text x="{_num(layout.left - 6)}" y="{_num(y)}" dy="0.32em" text-anchor="end" fill="#333">'
+                   f"{html.escape(label)}</text>")
     out.append("</g>")
     return out
 
 
-def _category_labels(chart: Chart, left: float, group_width: float, baseline: float, slanted: bool) -> list[str]:
+def _drawn(cell: Cell | None) -> bool:
+    """Whether a cell gets a bar: not suppressed, and a finite value."""
+    return cell is not None and not cell.suppressed and _finite(cell.value)
+
+
+def _value_label(text: str, x: float, y: float, layout: ChartLayout) -> str:
+    if layout.value_rotated:
+        x += layout.value_size * 0.35
+        return (f'<text x="{_num(x)}" y="{_num(y)}" font-size="{_num(layout.value_size)}" fill="#1a1a1a" '
+                f'transform="rotate(-90 {_num(x)} {_num(y)})">{text}</text>')
+    return (f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="middle" font-size="{_num(layout.value_size)}" '
+            f'fill="#1a1a1a">{text}</text>')
+
+
+def _bars(chart: Chart, layout: ChartLayout, scale: float) -> list[str]:
+    bar, series = layout.bar_width, max(1, len(chart.series))
+    out = ['<g class="bars">']
+    for i in range(len(chart.categories)):
+        start = layout.left + i * layout.group_width + (layout.group_width - bar * series) / 2
+        for j, (_, cells) in enumerate(chart.series):
+            cell = cells[i] if i < len(cells) else None
+            centre, text = start + j * bar + bar / 2, shown(cell)
+            if _drawn(cell):
+                length = max(0.0, float(cell.value)) * scale
+                top = layout.baseline - length
+                out.append(f'<rect x="{_num(start + j * bar + 1)}" y="{_num(top)}" '
+                           f'width="{_num(max(1.0, bar - 2))}" height="{_num(length)}" '
+                           f'fill="{PALETTE[j % len(PALETTE)]}" stroke="#333" stroke-width="0.5"/>')
+                out.append(_value_label(html.escape(text), centre, top - 4, layout))
+            else:  # no bar: the sign stands on the baseline
+                size = min(FONT, max(7.0, (bar + 4) / (CHAR_WIDTH * len(text))))
+                out.append(f'<text x="{_num(centre)}" y="{_num(layout.baseline - 4)}" text-anchor="middle" '
+                           f'font-size="{_num(size)}" fill="#555">{html.escape(text)}</text>')
+    out.append("</g>")
+    return out
+
+
+def _category_labels(chart: Chart, layout: ChartLayout) -> list[str]:
     out = ['<g class="categories" fill="#1a1a1a">']
     for i, category in enumerate(chart.categories):
-        x, y = left + (i + 0.5) * group_width, baseline + 16
-        if slanted:
+        x, y = layout.left + (i + 0.5) * layout.group_width, layout.baseline + 16
+        if layout.slanted:
             out.append(f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="end" '
                        f'transform="rotate(-35 {_num(x)} {_num(y)})">{html.escape(category)}</text>')
         else:
@@ -346,7 +391,7 @@ def html_cell(cell: Cell | None, threshold: int) -> str:
     if cell is None or not cell.suppressed:
         return f'<td class="num">{text}</td>'
     reason = _e(suppression_reason(cell, threshold))
-    return (f'<td class="num suppressed" title="{reason[:1].upper()}{reason[1:]}">{text}'
+    return (f'<td class="num suppressed" title="{capitalised(reason)}">{text}'
             f'<sup class="mark" aria-hidden="true">{mark(cell)}</sup>'
             f'<span class="visually-hidden"> ({reason})</span></td>')
 
@@ -556,6 +601,7 @@ class XlsxStyles:
         self.title = add({"bold": True, "font_size": 14})
         self.heading = add({"bold": True, "font_size": 12})
         self.bold = add({"bold": True})
+        self.link = add({"bold": True, "font_color": "#0b5394", "underline": 1})
         self.muted = add({"italic": True, "font_color": "#444444"})
         self.note = add({"italic": True, "font_size": 9, "font_color": "#444444", "text_wrap": True,
                          "valign": "top"})
@@ -577,10 +623,6 @@ class XlsxStyles:
         return self._numbers[key]
 
 
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def xlsx_value(ws, row: int, col: int, cell: Cell | None, unit: str, styles: XlsxStyles,
                threshold: int, bold: bool = False) -> None:
     """A figure as an Excel number; ".." (with a comment saying why) or "–" as text otherwise."""
@@ -589,7 +631,7 @@ def xlsx_value(ws, row: int, col: int, cell: Cell | None, unit: str, styles: Xls
     elif cell.suppressed:
         ws.write_string(row, col, SUPPRESSED, styles.text_right)
         reason = suppression_reason(cell, threshold)
-        ws.write_comment(row, col, reason[:1].upper() + reason[1:] + ".")
+        ws.write_comment(row, col, capitalised(reason) + ".")
     elif _finite(cell.value):
         ws.write_number(row, col, cell.value, styles.number(unit, bold))
     else:
@@ -619,7 +661,7 @@ def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles,
     compare = indicator.compare_period
     ws.write_string(row, 0, indicator.title, styles.heading)
     row += 1
-    unit = indicator.unit_label[:1].upper() + indicator.unit_label[1:]
+    unit = capitalised(indicator.unit_label)
     header = [indicator.period, compare or "", f"n {indicator.period}", f"n {compare}" if compare else "",
               "Anmärkning"]
     ws.write_string(row, 0, unit, styles.header_left)
@@ -661,7 +703,9 @@ def xlsx_section(book: xlsxwriter.Workbook, name: str, section: Section, styles:
     ws.write_string(0, 0, section.title, styles.title)
     if section.source:
         ws.write_string(1, 0, f"Källa: {section.source}", styles.muted)
-    ws.freeze_panes(3, 1)
+    ws.freeze_panes(2, 1)  # the section heading and the labels stay in view
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
     row = 3
     for indicator in section.indicators:
         row = xlsx_indicator(ws, row, indicator, styles, threshold)
@@ -674,7 +718,8 @@ def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styl
     ws.write_string(0, 0, report.title, styles.title)
     facts = [("Rapportår", report.year), ("Jämförelseår", report.compare or MISSING),
              ("Underlag", report.dataset), ("Katalogversion", report.catalogue_version),
-             ("Framtagen", report.generated), ("Röjandegräns", f"färre än {report.threshold} personer redovisas inte")]
+             ("Framtagen", report.generated),
+             ("Röjandegräns", f"Uppgifter som bygger på färre än {report.threshold} personer redovisas inte.")]
     row = 2
     for key, value in facts:
         ws.write_string(row, 0, key, styles.bold)
@@ -684,7 +729,8 @@ def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styl
     ws.write_string(row, 0, "Innehåll", styles.heading)
     row += 1
     for name, section in zip(names, report.sections):
-        ws.write_string(row, 0, f"Blad: {name}", styles.bold)
+        quoted = name.replace("'", "''")
+        ws.write_url(row, 0, f"internal:'{quoted}'!A1", styles.link, string=name)
         ws.write_string(row, 1, "; ".join(i.title for i in section.indicators), styles.wrap)
         row += 1
     row += 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -362,3 +363,26 @@ def test_rendering_is_deterministic(report):
     assert to_html(report) == to_html(sample_report())
     assert to_markdown(report) == to_markdown(sample_report())
     assert to_xlsx(report) == to_xlsx(sample_report())
+
+
+@pytest.mark.parametrize("chart", [
+    Chart("Tomt", "count", [], []),
+    Chart("Bara saknade", "share", ["2017", "2018"], [("Totalt", [none_cell(), primary()])]),
+    Chart("Negativt & <udda>", "days", ["a"], [("Totalt", [Cell(-5, 10, "-5")])]),
+    Chart("Ej ändligt", "years", ["a", "b"], [("Totalt", [Cell(float("nan"), 10, "–"), cell(3.5, "years")])]),
+    Chart("Kort serie", "count", ["a", "b", "c"], [("Totalt", [cell(1)])]),
+])
+def test_svg_odd_charts_stay_well_formed(chart):
+    svg = svg_chart(chart)
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img"
+    for element in root.iter():
+        for name in ("x", "y", "width", "height", "x1", "x2", "y1", "y2"):
+            if element.get(name) is not None:
+                assert math.isfinite(float(element.get(name))), (element.tag, name)
+
+
+def test_xlsx_links_the_sheets_internally(workbook):
+    sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
+    assert "location=\"'Förstärkt samarbete'!A1\"" in sheet
+    assert not any(n.endswith("sheet1.xml.rels") for n in workbook.namelist())  # no external target
