@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test validate clean
+.PHONY: setup demo test validate bench clean
 
 setup: $(STAMP)
 
@@ -14,16 +14,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Until the synthetic national extract lands, the demo runs every indicator on its golden
-# fixture (a small hand-made dataset) and prints the results as a table.
-demo: setup
-	$(BIN)/indicators validate
-	$(BIN)/indicators test
-	@for f in fixtures/*.yaml; do \
-	  id=$$(basename $$f .yaml); \
-	  $(BIN)/indicators run --data $$f --indicator $$id --period 2018 || exit 1; \
-	  echo; \
-	done
+DATA   ?= data/demo.duckdb
+OUT    ?= out
+YEAR   ?= 2018
+
+# The main job: generate the synthetic national extract (kept while the generator is
+# unchanged), hold every computed figure against the published ones, write the report.
+demo: setup $(DATA)
+	$(BIN)/indicators check --data $(DATA) --junit $(OUT)/check-junit.xml --json $(OUT)/check.json
+	$(BIN)/indicators report --data $(DATA) --year $(YEAR) --compare $$(( $(YEAR) - 1 )) \
+	  --format html --format md --format xlsx --out $(OUT)
+	@echo
+	@echo "Report:  $(OUT)/aterrapportering_$(YEAR).html  (one file; open it in any browser, works offline)"
+	@echo "         $(OUT)/aterrapportering_$(YEAR).md, $(OUT)/aterrapportering_$(YEAR).xlsx"
+	@echo "Check:   $(OUT)/check.json, $(OUT)/check-junit.xml (every published figure held against the data)"
+	@echo "Data:    $(DATA) (synthetic, 2015-2019; regenerate with: rm $(DATA) && make demo)"
+
+$(DATA): $(wildcard engine/synthetic.py engine/synthetic.sql) | $(STAMP)
+	$(BIN)/indicators demo-data --out $(DATA)
+
+# Times the whole catalogue against hand-written DuckDB SQL on the demo extract.
+bench: setup $(DATA)
+	$(BIN)/python bench/bench.py --data $(DATA)
 
 validate: setup
 	$(BIN)/indicators validate
@@ -34,4 +46,4 @@ test: setup
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info $(OUT)

@@ -70,14 +70,19 @@ def _catalogue(indicators_dir):
     return catalogue
 
 
+def _write_output(path: Path, content: str | bytes, what: str = "") -> None:
+    """Write atomically; a failure is a user error (E_OUT), not a traceback."""
+    try:
+        write_atomic(path, content)
+    except (OutputError, OSError) as exc:
+        raise EngineError([Diagnostic(Position(str(path)), "E_OUT", f"cannot write {what}{' ' if what else ''}{path}: "
+                                      f"{getattr(exc, 'strerror', None) or exc}",
+                                      "give a writable file path")]) from None
+
+
 def _emit(text: str, out: Path | None) -> None:
     if out:
-        try:
-            write_atomic(out, text)
-        except (OutputError, OSError) as exc:
-            raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: "
-                                          f"{getattr(exc, 'strerror', None) or exc}",
-                                          "give a writable file path for --out")]) from None
+        _write_output(out, text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=False)
@@ -259,14 +264,6 @@ def _data_warnings(catalogue, data, mapping) -> None:
                    f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
                    f"    hint: the numbers below are computed from data that breaks the model; "
                    f"see indicators check-data --data {data}", err=True)
-
-
-def _write_output(path: Path, content, what: str) -> None:
-    try:
-        write_atomic(path, content)
-    except (OutputError, OSError) as exc:
-        raise EngineError([Diagnostic(Position(str(path)), "E_OUT", f"cannot write {what} {path}: "
-                                      f"{getattr(exc, 'strerror', None) or exc}", "give a writable file path")]) from None
 
 
 @main.command("demo-data")
