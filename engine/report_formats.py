@@ -250,10 +250,13 @@ def svg_chart(chart: Chart) -> str:
            f"<title>{title}</title>",
            f"<desc>{html.escape(_summary(chart))}</desc>",
            f'<text x="8" y="18" font-size="14" font-weight="bold" fill="#1a1a1a">{title}</text>',
-           *legend,
-           f'<text x="{_num(layout.left - 6)}" y="{_num(layout.plot_top - 16)}" text-anchor="end" fill="#555">'
-           f'{html.escape(UNIT_AXIS.get(chart.unit, ""))}</text>']
-    out += _grid(ticks, labels, layout, scale)
+           *legend]
+    if _bar_values(chart):
+        out.append(f'<text x="{_num(layout.left - 6)}" y="{_num(layout.plot_top - 16)}" text-anchor="end" '
+                   f'fill="#555">{html.escape(UNIT_AXIS.get(chart.unit, ""))}</text>')
+        out += _grid(ticks, labels, layout, scale)
+    else:  # nothing to measure: no scale, only the zero line and a word on why
+        out += _empty_plot(layout)
     out += _bars(chart, layout, scale)
     out += _category_labels(chart, layout)
     out.append("</svg>")
@@ -271,6 +274,14 @@ def _grid(ticks: list[float], labels: list[str], layout: ChartLayout, scale: flo
                    f"{html.escape(label)}</text>")
     out.append("</g>")
     return out
+
+
+def _empty_plot(layout: ChartLayout) -> list[str]:
+    middle = layout.left + (CHART_WIDTH - 12 - layout.left) / 2
+    return [f'<line x1="{_num(layout.left)}" x2="{_num(CHART_WIDTH - 12)}" y1="{_num(layout.baseline)}" '
+            f'y2="{_num(layout.baseline)}" stroke="#333" stroke-width="1"/>',
+            f'<text x="{_num(middle)}" y="{_num(layout.plot_top + PLOT_HEIGHT / 2)}" text-anchor="middle" '
+            f'fill="#555">Inga uppgifter att visa: de är skyddade eller saknas.</text>']
 
 
 def _drawn(cell: Cell | None) -> bool:
@@ -358,7 +369,6 @@ sup.mark { font-size: .7em; margin-left: .1em; }
 .tablenote, .footnote, .published { font-size: .85rem; color: #444; }
 .tablenote { margin: 0 0 .5rem; }
 .footnote { margin: .5rem 0; }
-.footnote code { font-size: .8rem; }
 .published p { margin: .5rem 0 .1rem; font-weight: 600; }
 .published ul { margin: 0; padding-left: 1.25rem; }
 figure.chart { margin: .75rem 0; }
@@ -435,8 +445,8 @@ def html_indicator(indicator: ReportIndicator, threshold: int) -> list[str]:
     out = ['<div class="indicator">', f'<h3 id="{_e(indicator.id)}">{_e(indicator.title)}</h3>']
     out += html_table(indicator, threshold)
     out += [f'<figure class="chart">\n{svg_chart(chart)}\n</figure>' for chart in indicator.charts]
-    footnote = f"{_e(indicator.footnote)} " if indicator.footnote else ""
-    out.append(f'<p class="footnote">{footnote}<code>{_e(indicator.id)}</code></p>')
+    if indicator.footnote:
+        out.append(f'<p class="footnote">{_e(indicator.footnote)}</p>')
     if indicator.published:
         out.append('<div class="published"><p>Publicerade uppgifter</p><ul>')
         out += [f"<li>{_e(text)}</li>" for text in indicator.published]
@@ -545,8 +555,8 @@ def md_indicator(indicator: ReportIndicator, threshold: int) -> list[str]:
     out = [f"### {md(indicator.title)}", ""] + md_table(indicator, threshold) + [""]
     for chart in indicator.charts:
         out += [f"*Diagram: {md(chart.title)} (finns i HTML-versionen av rapporten).*", ""]
-    footnote = f"{md(indicator.footnote)} " if indicator.footnote else ""
-    out += [f"{footnote}`{indicator.id}`", ""]
+    if indicator.footnote:
+        out += [md(indicator.footnote), ""]
     if indicator.published:
         out += ["Publicerade uppgifter:", "", *(f"- {md(text)}" for text in indicator.published), ""]
     return out
@@ -685,10 +695,10 @@ def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles,
             if note:
                 ws.write_string(row, 5, note, styles.muted)
             row += 1
-    footnote = " ".join(filter(None, [indicator.footnote, f"[{indicator.id}]"]))
-    ws.merge_range(row, 0, row, 5, footnote, styles.note)
-    ws.set_row(row, 15 * max(1, math.ceil(len(footnote) / 150)))
-    row += 1
+    if indicator.footnote:
+        ws.merge_range(row, 0, row, 5, indicator.footnote, styles.note)
+        ws.set_row(row, 15 * max(1, math.ceil(len(indicator.footnote) / 150)))
+        row += 1
     for text in indicator.published:
         ws.write_string(row, 0, f"Publicerat: {text}", styles.muted)
         row += 1

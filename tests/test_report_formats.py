@@ -205,7 +205,7 @@ def chart_parts(svg: str):
     groups = {g.get("class"): g for g in root.iter(f"{{{SVG_NS}}}g")}
     bars = groups["bars"].findall(f"{{{SVG_NS}}}rect")
     texts = [t.text for t in groups["bars"].findall(f"{{{SVG_NS}}}text")]
-    ticks = [t.text for t in groups["grid"].findall(f"{{{SVG_NS}}}text")]
+    ticks = [t.text for t in groups["grid"].findall(f"{{{SVG_NS}}}text")] if "grid" in groups else []
     return root, groups, bars, texts, ticks
 
 
@@ -380,6 +380,13 @@ def test_svg_odd_charts_stay_well_formed(chart):
         for name in ("x", "y", "width", "height", "x1", "x2", "y1", "y2"):
             if element.get(name) is not None:
                 assert math.isfinite(float(element.get(name))), (element.tag, name)
+
+
+def test_svg_chart_without_any_bar_has_no_scale():
+    svg = svg_chart(Chart("Bara saknade", "share", ["2017", "2018"], [("Totalt", [none_cell(), primary()])]))
+    _, _, bars, texts, ticks = chart_parts(svg)
+    assert not bars and not ticks and texts == ["–", ".."]
+    assert "Inga uppgifter att visa" in svg and " %" not in svg
 
 
 def test_xlsx_links_the_sheets_internally(workbook):
