@@ -32,6 +32,7 @@ class ReportSpec:
     source: str
     trend_years: int | None = None
     kon_chart: bool = True
+    order: tuple[str, ...] = ()
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Project:
     change_alert: dict = field(default_factory=dict)
     reports: list[ReportSpec] = field(default_factory=list)
     file: str | None = None
+    document: Document | None = None
 
     def report(self, key: str) -> ReportSpec:
         for spec in self.reports:
@@ -124,9 +126,9 @@ def load_project(directory: Path, diags: Diagnostics) -> Project:
                         "give every report its own key")
         seen.add(spec["key"])
         reports.append(ReportSpec(spec["key"], spec["title"], spec["source"], spec.get("trend_years"),
-                                  spec.get("kon_chart", True)))
+                                  spec.get("kon_chart", True), tuple(spec.get("order", ()))))
     return Project(data["title"], data["disclosure"]["threshold"], data.get("change_alert", {}), reports,
-                   _display(path))
+                   _display(path), doc)
 
 
 def _check_report(doc: Document, project: Project, diags: Diagnostics) -> None:
@@ -195,5 +197,22 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         bound = resolve_indicator(doc, model, diags)
         if bound is not None:
             catalogue.indicators[ind_id] = bound
+    _check_report_order(catalogue, diags)
     catalogue.diagnostics = diags.items
     return catalogue
+
+
+def _check_report_order(catalogue: Catalogue, diags: Diagnostics) -> None:
+    """Every id in a report's `order` is an indicator of that report."""
+    project = catalogue.project
+    if not project.file:
+        return
+    members = {i: d.data.get("report") for i, d in catalogue.documents.items()}
+    for i, spec in enumerate(project.reports):
+        for j, ident in enumerate(spec.order):
+            if members.get(ident) != spec.key:
+                why = "no such indicator" if ident not in members else f"it belongs to report '{members[ident]}'"
+                diags.error(project.document.pos(("reports", i, "order", j)), "E_REPORT_ORDER",
+                            f"report '{spec.key}' lists '{ident}' in its order, but {why}",
+                            did_you_mean(ident, [i for i, r in members.items() if r == spec.key])
+                            or f"set report: {spec.key} in that indicator, or remove it from order")

@@ -242,7 +242,11 @@ def _amount(change: float, unit: str, decimals: int = 0) -> str:
 
 
 def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[dict]]) -> list[ChangeAlert]:
-    """Rows (total and breakdowns) of `keys` that moved more than the limit from the previous period."""
+    """Totals of `keys` that moved more than the limit from the previous period.
+
+    Only the total row is watched: breakdown rows are smaller and move more by chance, so
+    alerting on them would bury the signal; `indicators diff` shows every row.
+    """
     alerts = []
     for ind, period in keys:
         limit = change_limit(catalogue, ind)
@@ -250,7 +254,7 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
         if not limit or (ind, previous) not in rows or (ind, period) not in rows:
             continue
         unit = catalogue.get(ind).data["unit"]
-        for row in rows[(ind, period)]:
+        for row in rows[(ind, period)][:1]:
             before = _find(rows[(ind, previous)], row["breakdown"])
             if before is None or before["value"] is None or row["value"] is None:
                 continue

@@ -109,10 +109,15 @@ def report_runs(catalogue: Catalogue, year: str, compare: str | None) -> list[tu
 
 
 def report_indicators(catalogue: Catalogue) -> list:
-    """Indicators that belong to a report, in the order of the project's reports, then by id."""
+    """Indicators that belong to a report: in the project's order of reports, each in its declared order."""
     order = {spec.key: i for i, spec in enumerate(catalogue.project.reports)}
     chosen = [b for b in catalogue.indicators.values() if b.data.get("report")]
-    return sorted(chosen, key=lambda b: (order.get(b.data["report"], len(order)), b.data["report"], b.id))
+
+    def place(bound):
+        listed = catalogue.project.report(bound.data["report"]).order
+        return (order.get(bound.data["report"], len(order)), bound.data["report"],
+                listed.index(bound.id) if bound.id in listed else len(listed), bound.id)
+    return sorted(chosen, key=place)
 
 
 def _text(row: dict, unit: str) -> str:

@@ -59,7 +59,7 @@ def suppression_reason(cell: Cell | None, threshold: int) -> str:
     if cell is None or not cell.suppressed:
         return ""
     if cell.suppressed == "primary":
-        return f"färre än {threshold} personer"
+        return f"färre än {threshold} enheter"
     return "skyddad för att inte röja en annan cell"
 
 
@@ -102,7 +102,7 @@ def intro_text(report: Report) -> str:
 
 
 def legend_entries(threshold: int) -> list[tuple[str, str]]:
-    return [(SUPPRESSED, f"Uppgiften redovisas inte: den bygger på färre än {threshold} personer (a), "
+    return [(SUPPRESSED, f"Uppgiften redovisas inte: den bygger på färre än {threshold} enheter (a), "
                          "eller den är skyddad för att inte röja en annan cell (b)."),
             (MISSING, "Uppgift saknas eller kan inte beräknas.")]
 
@@ -729,7 +729,7 @@ def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styl
     facts = [("Rapportår", report.year), ("Jämförelseår", report.compare or MISSING),
              ("Underlag", report.dataset), ("Katalogversion", report.catalogue_version),
              ("Framtagen", report.generated),
-             ("Röjandegräns", f"Uppgifter som bygger på färre än {report.threshold} personer redovisas inte.")]
+             ("Röjandegräns", f"Uppgifter som bygger på färre än {report.threshold} enheter redovisas inte.")]
     row = 2
     for key, value in facts:
         ws.write_string(row, 0, key, styles.bold)

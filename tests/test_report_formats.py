@@ -169,7 +169,7 @@ def test_html_shows_swedish_layout(html):
 
 
 def test_html_suppressed_cells(html):
-    assert 'title="Färre än 3 personer"' in html
+    assert 'title="Färre än 3 enheter"' in html
     assert 'title="Skyddad för att inte röja en annan cell"' in html
     assert ">..<sup" in html and ">–</td>" in html
     assert "Uppgiften redovisas inte" in html
@@ -330,14 +330,14 @@ def test_xlsx_suppressed_cells_are_text_with_a_reason(workbook):
     gotland = row_of(cells, "Gotlands län")
     assert cells[f"B{gotland}"] == ("s", "..") and cells[f"C{gotland}"] == ("s", "–")
     assert cells[f"D{gotland}"] == ("s", "..")  # n of a suppressed cell is not shown either
-    assert "färre än 3 personer" in cells[f"F{gotland}"][1]
+    assert "färre än 3 enheter" in cells[f"F{gotland}"][1]
     jamtland = row_of(cells, "Jämtlands län")
     assert cells[f"B{jamtland}"] == ("s", "..") and cells[f"C{jamtland}"] == (None, "0.5")
     assert "skyddad för att inte röja en annan cell" in cells[f"F{jamtland}"][1]
     values = {v for _, v in cells.values()}
     assert str(SECRET_VALUE) not in values and str(SECRET_N) not in values
     comments = "".join(workbook.read(n).decode() for n in workbook.namelist() if "comments" in n)
-    assert "Färre än 3 personer." in comments and "Skyddad för att inte röja en annan cell." in comments
+    assert "Färre än 3 enheter." in comments and "Skyddad för att inte röja en annan cell." in comments
 
 
 def test_xlsx_years_and_missing(workbook):
