@@ -165,7 +165,7 @@ FROM forbund_cdf c JOIN range(1000) b(bucket) ON (b.bucket + 0.5) / 1000 >= c.lo
 CREATE TEMP TABLE target_cooperation AS
 SELECT * FROM (VALUES
     (2015, 11000, 0.80,  560, 1180, 0.62, 0.70, NULL,  NULL, NULL, 0.55, 0.52, 0.68, 0.70),
-    (2016, 12400, 0.79,  610, 1260, 0.65, 0.72, NULL,  310,  NULL, 0.59, 0.55, 0.72, 0.74),
+    (2016, 12400, 0.79,  610, 1260, 0.65, 0.72, NULL,  302,  NULL, 0.59, 0.55, 0.72, 0.74),
     (2017, 10010, 0.78,  719, 1391, 0.67, 0.73, 10301, 362,  NULL, 0.60, 0.57, 0.73, 0.76),
     (2018,  8306, 0.77,  823, 1597, 0.70, 0.75, 8092,  356,  5112, 0.58, 0.62, 0.71, 0.79),
     (2019,  7900, 0.77,  850, 1640, 0.71, 0.76, NULL,  NULL, NULL, 0.58, 0.63, 0.71, 0.79)
@@ -193,11 +193,11 @@ SELECT d.coop_no, d.year, d.datum,
        plus_days(d.datum, 7 + round(lognormal(93, 0.6, u(10, d.coop_no, 6), u(10, d.coop_no, 7)))) AS forsta_insats_kandidat,
        -- days from the first intervention to leaving: most leave within about a year, many stay on for years
        CAST(CASE WHEN u(10, d.coop_no, 8) < 0.57
-                 THEN round(lognormal(280, 0.55, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
-                 ELSE round(lognormal(2300, 0.2, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
+                 THEN round(lognormal(300, 0.55, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
+                 ELSE round(lognormal(2500, 0.15, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
             END AS BIGINT) AS tid_efter_forsta_insats,
        -- days in the cooperation for those who leave without an intervention
-       CAST(5 + round(lognormal(70, 0.7, u(10, d.coop_no, 11), u(10, d.coop_no, 12))) AS BIGINT) AS tid_utan_insats
+       CAST(5 + round(lognormal(100, 0.7, u(10, d.coop_no, 11), u(10, d.coop_no, 12))) AS BIGINT) AS tid_utan_insats
 FROM dated d JOIN target_cooperation t USING (year);
 
 -- step: insatser i samarbetet
@@ -216,7 +216,8 @@ SELECT c.* EXCLUDE (insats_ar, rang, kandidater, forsta_insats_kandidat),
 FROM candidates c LEFT JOIN target_cooperation t ON t.year = c.insats_ar;
 
 -- When participations end: exactly the published number ends after interventions in a
--- published year; the other candidates of that year stay on for more than a year.
+-- published year; the other candidates of that year stay on for more than a year. Who
+-- stays on is a sample weighted by the time already spent (long stays tend to go on).
 CREATE TEMP TABLE coop_slut_raw AS
 WITH candidate_end AS (
     SELECT c.*,
@@ -225,7 +226,8 @@ WITH candidate_end AS (
     FROM coop_insats c),
 ranked AS (
     SELECT c.*, t.avslutade_efter_insats,
-           row_number() OVER (PARTITION BY har_insats, year(slut_kandidat) ORDER BY u(10, coop_no, 21), coop_no) AS rang
+           row_number() OVER (PARTITION BY har_insats, year(slut_kandidat)
+                              ORDER BY ln(1 - u(10, coop_no, 21)) * pow(365.0 / greatest(slut_kandidat - datum, 1), 2), coop_no) AS rang
     FROM candidate_end c LEFT JOIN target_cooperation t ON t.year = year(c.slut_kandidat))
 SELECT * EXCLUDE (avslutade_efter_insats, rang, slut_kandidat),
        CASE WHEN har_insats AND avslutade_efter_insats IS NOT NULL AND rang > scaled(avslutade_efter_insats)
@@ -234,8 +236,9 @@ SELECT * EXCLUDE (avslutade_efter_insats, rang, slut_kandidat),
 FROM ranked;
 
 -- Mean time in the cooperation, exact for the published years: the residual of the sum
--- of durations is spread over the year's leavers in proportion to how far each one's end
--- date can move within the year (not before the first intervention).
+-- of durations is spread over the year's leavers in proportion to each end date's distance
+-- to the nearer bound (the year's first or last day, or the first intervention), which
+-- stretches the year's end dates a little without emptying or crowding either end.
 CREATE TEMP TABLE coop_slut AS
 WITH ended AS (
     SELECT c.coop_no, c.datum, c.slut_utan_grans AS slutdatum, year(c.slut_utan_grans) AS slut_ar,
@@ -247,8 +250,8 @@ residual AS (
     FROM ended GROUP BY slut_ar),
 room AS (
     SELECT e.*, r.rest,
-           CASE WHEN r.rest >= 0 THEN make_date(e.slut_ar, 12, 31) - e.slutdatum
-                ELSE e.slutdatum - greatest(make_date(e.slut_ar, 1, 1), e.tidigast) END AS utrymme
+           least(make_date(e.slut_ar, 12, 31) - e.slutdatum,
+                 e.slutdatum - greatest(make_date(e.slut_ar, 1, 1), e.tidigast)) AS utrymme
     FROM ended e JOIN residual r USING (slut_ar)),
 share AS (
     SELECT *, coalesce((abs(rest) * utrymme) // nullif(sum(utrymme) OVER (PARTITION BY slut_ar), 0), 0) AS bas
@@ -578,7 +581,7 @@ JOIN diagnosis_bucket dc
 CREATE TEMP TABLE bg_person AS
 SELECT bg_no,
        CASE WHEN u(30, bg_no, 5) < 0.58 THEN 'K' ELSE 'M' END AS kon,
-       year(min(fall_start)) - (20 + CAST(floor(23 * (u(30, bg_no, 6) + u(30, bg_no, 7))) AS INTEGER)) AS fodelsear
+       year(min(fall_start)) - (19 + CAST(floor(21 * (u(30, bg_no, 6) + u(30, bg_no, 7))) AS INTEGER)) AS fodelsear
 FROM bg_fall GROUP BY bg_no;
 
 -- Young people with aktivitetsersättning (stream 32): one case each, started at 19-23,
@@ -618,8 +621,9 @@ SELECT 2, ae_no, kon, fodelsear FROM bg_ae
 UNION ALL
 SELECT 3, coop_no,
        CASE WHEN u(12, coop_no, 1) < CASE WHEN ersattning = 'sjukpenning' THEN 0.64 ELSE 0.47 END THEN 'K' ELSE 'M' END,
-       CASE WHEN ersattning = 'sjukpenning'
-            THEN year(datum) - (25 + CAST(floor(20 * (u(12, coop_no, 2) + u(12, coop_no, 3))) AS INTEGER))
+       CASE WHEN ersattning = 'sjukpenning'  -- 25-64 at the assessment, at least 20 when the case started
+            THEN year(datum) - greatest(25 + CAST(floor(20 * (u(12, coop_no, 2) + u(12, coop_no, 3))) AS INTEGER),
+                                        20 + year(datum) - year(fall_start))
             ELSE year(fall_start) - (19 + CAST(floor(u(12, coop_no, 2) * greatest(0, 10 - (year(datum) - year(fall_start)))) AS INTEGER))
        END
 FROM coop_fall
@@ -627,7 +631,9 @@ UNION ALL
 SELECT 4, finsam_no, CASE WHEN grupp = 'utan_ersattning' THEN CASE WHEN u(22, finsam_no, 1) < 0.5 THEN 'K' ELSE 'M' END
                           WHEN kvinna THEN 'K' ELSE 'M' END,
        CASE grupp
-           WHEN 'sjukpenning' THEN year(forsta_start) - (25 + CAST(floor(20 * (u(22, finsam_no, 2) + u(22, finsam_no, 3))) AS INTEGER))
+           WHEN 'sjukpenning'
+               THEN year(forsta_start) - greatest(25 + CAST(floor(20 * (u(22, finsam_no, 2) + u(22, finsam_no, 3))) AS INTEGER),
+                                                  20 + year(forsta_start) - year(fall_start))
            WHEN 'aktivitetsersattning'
                THEN year(fall_start) - (19 + CAST(floor(u(22, finsam_no, 2) * greatest(0, 10 - (year(forsta_start) - year(fall_start)))) AS INTEGER))
            ELSE year(forsta_start) - CASE WHEN behovsgrupp = 'unga_med_funktionsnedsattning'
