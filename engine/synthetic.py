@@ -64,8 +64,8 @@ def generation_steps() -> list[tuple[str, str]]:
 def _check_arguments(scale: float, seed: int) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, not {seed!r}")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 10:
-        raise ValueError(f"scale must be a number above 0 and at most 10, not {scale!r}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 20:
+        raise ValueError(f"scale must be a number above 0 and at most 20, not {scale!r}")
 
 
 def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:

@@ -25,6 +25,8 @@ CREATE TEMP MACRO normal(u1, u2) AS sqrt(-2 * ln(1 - u1)) * cos(2 * pi() * u2);
 CREATE TEMP MACRO lognormal(mean, sigma, u1, u2) AS mean * exp(sigma * normal(u1, u2) - sigma * sigma / 2);
 CREATE TEMP MACRO scaled(n) AS CAST(round(n * getvariable('scale')) AS BIGINT);
 CREATE TEMP MACRO plus_days(d, n) AS d + CAST(n AS INTEGER);
+-- one number for a row of any source (kalla 1-4), for draws and tie-breaks
+CREATE TEMP MACRO row_key(kalla, nr) AS CAST(kalla AS BIGINT) * 1000000000 + nr;
 -- a weekend day moves to the nearest weekday within the same month
 CREATE TEMP MACRO weekday(d) AS d + CASE isodow(d)
     WHEN 6 THEN CASE WHEN day(d) <= 15 THEN 2 ELSE -1 END
@@ -697,7 +699,7 @@ FROM capped;
 --    benefit ended in the second half of 2018, held in the 45 days before the end.
 CREATE TEMP TABLE mote_upphort_2018h2 AS
 WITH population AS (
-    SELECT kalla, nr, person_kalla, person_nr, slutdatum, kalla * 100000000 + nr AS rad
+    SELECT kalla, nr, person_kalla, person_nr, slutdatum, row_key(kalla, nr) AS rad
     FROM all_fall
     WHERE ersattning = 'sjukpenning' AND avslutsorsak = 'ratt_till_ersattning_upphort'
       AND slutdatum BETWEEN DATE '2018-07-01' AND DATE '2018-12-31'),
@@ -716,8 +718,8 @@ SELECT * FROM (VALUES (2015, 2300, 380), (2016, 2500, 460), (2017, 2700, 529), (
 
 CREATE TEMP TABLE mote_ovriga AS
 WITH candidates AS (
-    SELECT f.kalla, f.nr, f.person_kalla, f.person_nr, f.kalla * 100000000 + f.nr AS rad,
-           weekday(plus_days(f.slutdatum, -floor(45 * u(41, f.kalla * 100000000 + f.nr, 1)))) AS datum
+    SELECT f.kalla, f.nr, f.person_kalla, f.person_nr, row_key(f.kalla, f.nr) AS rad,
+           weekday(plus_days(f.slutdatum, -floor(45 * u(41, row_key(f.kalla, f.nr), 1)))) AS datum
     FROM all_fall f
     WHERE f.ersattning = 'sjukpenning' AND f.avslutsorsak = 'ratt_till_ersattning_upphort'
       AND NOT (f.slutdatum BETWEEN DATE '2018-07-01' AND DATE '2018-12-31')),
@@ -735,8 +737,8 @@ FROM ranked r JOIN quota q ON q.year = year(r.datum) WHERE r.r <= q.n;
 -- 3. Kontaktmöten for persons in transition, up to four months after the case ended.
 CREATE TEMP TABLE mote_kontakt AS
 WITH candidates AS (
-    SELECT f.kalla, f.nr, f.person_kalla, f.person_nr, f.kalla * 100000000 + f.nr AS rad,
-           weekday(plus_days(f.slutdatum, 1 + floor(120 * u(42, f.kalla * 100000000 + f.nr, 1)))) AS datum
+    SELECT f.kalla, f.nr, f.person_kalla, f.person_nr, row_key(f.kalla, f.nr) AS rad,
+           weekday(plus_days(f.slutdatum, 1 + floor(120 * u(42, row_key(f.kalla, f.nr), 1)))) AS datum
     FROM all_fall f
     WHERE f.ersattning = 'sjukpenning' AND f.avslutsorsak = 'ratt_till_ersattning_upphort'),
 ranked AS (
@@ -750,7 +752,7 @@ FROM ranked r JOIN target_moten t ON t.year = year(r.datum) WHERE r.r <= scaled(
 -- Final ids and the seven tables of the model. person_id is a pseudonym: persons are
 -- numbered in an order drawn from the seed.
 CREATE TEMP TABLE person_key AS
-SELECT kalla, nr, 1000000 + row_number() OVER (ORDER BY u(50, kalla * 100000000 + nr, 1), kalla, nr) AS person_id
+SELECT kalla, nr, 1000000 + row_number() OVER (ORDER BY u(50, row_key(kalla, nr), 1), kalla, nr) AS person_id
 FROM all_person;
 
 CREATE TEMP TABLE fall_key AS
