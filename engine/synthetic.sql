@@ -166,8 +166,8 @@ FROM forbund_cdf c JOIN range(1000) b(bucket) ON (b.bucket + 0.5) / 1000 >= c.lo
 -- work-oriented intervention, ae = aktivitetsersättning).
 CREATE TEMP TABLE target_cooperation AS
 SELECT * FROM (VALUES
-    (2015, 11000, 0.80,  560, 1180, 0.62, 0.70, NULL,  NULL, NULL, 0.55, 0.52, 0.68, 0.70),
-    (2016, 12400, 0.79,  610, 1260, 0.65, 0.72, NULL,  302,  NULL, 0.59, 0.55, 0.72, 0.74),
+    (2015, 10500, 0.80,  560, 1180, 0.62, 0.70, NULL,  NULL, NULL, 0.55, 0.52, 0.68, 0.70),
+    (2016, 11500, 0.79,  610, 1260, 0.65, 0.72, NULL,  302,  NULL, 0.59, 0.55, 0.72, 0.74),
     (2017, 10010, 0.78,  719, 1391, 0.67, 0.73, 10301, 362,  NULL, 0.60, 0.57, 0.73, 0.76),
     (2018,  8306, 0.77,  823, 1597, 0.70, 0.75, 8092,  356,  5112, 0.58, 0.62, 0.71, 0.79),
     (2019,  7900, 0.77,  850, 1640, 0.71, 0.76, NULL,  NULL, NULL, 0.58, 0.63, 0.71, 0.79)
@@ -192,10 +192,10 @@ SELECT d.coop_no, d.year, d.datum,
                  ELSE least(3300, 60 + round(lognormal(t.dag_aktivitetsersattning - 60, 0.35, u(10, d.coop_no, 4), u(10, d.coop_no, 5))))
             END AS BIGINT) AS dag_raw,
        -- when the first intervention would start, if there is one
-       plus_days(d.datum, 7 + round(lognormal(93, 0.6, u(10, d.coop_no, 6), u(10, d.coop_no, 7)))) AS forsta_insats_kandidat,
+       weekday(plus_days(d.datum, 7 + round(lognormal(123, 0.6, u(10, d.coop_no, 6), u(10, d.coop_no, 7))))) AS forsta_insats_kandidat,
        -- days from the first intervention to leaving: most leave within about a year, many stay on for years
        CAST(CASE WHEN u(10, d.coop_no, 8) < 0.57
-                 THEN round(lognormal(300, 0.55, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
+                 THEN round(lognormal(270, 0.55, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
                  ELSE round(lognormal(2500, 0.15, u(10, d.coop_no, 9), u(10, d.coop_no, 10)))
             END AS BIGINT) AS tid_efter_forsta_insats,
        -- days in the cooperation for those who leave without an intervention
@@ -278,8 +278,9 @@ WITH numbered AS (
     FROM coop_slut WHERE har_insats)
 SELECT n.coop_no, n.nr, n.coop_no * 4 + n.nr AS rad,
        CASE WHEN n.nr = 0 THEN c.forsta_insats
-            ELSE plus_days(c.forsta_insats, floor(u(11, n.coop_no * 4 + n.nr, 2)
-                                                  * (coalesce(c.slutdatum, getvariable('extract_date')) - c.forsta_insats + 1)))
+            ELSE greatest(c.forsta_insats, least(coalesce(c.slutdatum, getvariable('extract_date')),
+                 weekday(plus_days(c.forsta_insats, floor(u(11, n.coop_no * 4 + n.nr, 2)
+                                                          * (coalesce(c.slutdatum, getvariable('extract_date')) - c.forsta_insats + 1))))))
        END AS startdatum,
        CASE WHEN u(11, n.coop_no * 4 + n.nr, 3) < CASE WHEN n.nr = 0 THEN 0.25 ELSE 0.45 END
             THEN 'arbetslivsinriktad' ELSE 'forberedande' END AS insatstyp,
@@ -517,7 +518,8 @@ WITH numbered AS (
     FROM finsam_deltagare)
 SELECT n.finsam_no, n.nr, n.finsam_no * 4 + n.nr AS rad, d.forbund_id, d.behovsgrupp,
        CASE WHEN n.nr = 0 THEN d.forsta_start
-            ELSE plus_days(d.forsta_start, floor(u(21, n.finsam_no * 4 + n.nr, 2) * (make_date(d.year, 12, 31) - d.forsta_start + 1)))
+            ELSE greatest(d.forsta_start, weekday(plus_days(d.forsta_start,
+                     floor(u(21, n.finsam_no * 4 + n.nr, 2) * (make_date(d.year, 12, 31) - d.forsta_start + 1)))))
        END AS startdatum,
        CASE WHEN u(21, n.finsam_no * 4 + n.nr, 3) < 0.40 THEN 'arbetslivsinriktad' ELSE 'forberedande' END AS insatstyp,
        plus_days(startdatum, 14 + round(lognormal(120, 0.6, u(21, n.finsam_no * 4 + n.nr, 4), u(21, n.finsam_no * 4 + n.nr, 5))))
