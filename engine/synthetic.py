@@ -1,11 +1,14 @@
 """A synthetic national register extract, calibrated to the published figures.
 
 `generate(out)` writes a DuckDB file with the seven tables of the data model
-(shared/spec/data-model.md), sized like the real population at scale 1.0: about 230 000
-new sjukpenning cases a year, young people with aktivitetsersättning, 8 000-13 000 joint
-assessments a year with their participations and interventions, some 40 000
-Finsam-financed interventions a year in 85 coordination associations, and the
-hand-over, transition and contact meetings. Years 2015-2019, extract date 2019-12-31.
+(shared/spec/data-model.md), sized like the real population at scale 1.0: over 200 000
+new sjukpenning cases a year, 6 000-10 000 new aktivitetsersättning cases a year (ages
+19-29), 7 900-11 500 joint assessments a year with their participations and
+interventions, 40 000-46 000 Finsam-financed interventions a year in 85 coordination
+associations over the 21 counties, and the hand-over, transition and contact meetings.
+Events lie in 2015-2019 (a case may have started earlier); the extract date is
+2019-12-31, and whatever is still ongoing then has no end date. The association
+register is not scaled.
 
 How it works. The whole extract is built inside DuckDB by the set-based SQL in
 `synthetic.sql` (ranges, CREATE TABLE AS, window functions); Python only runs its steps.
@@ -25,15 +28,19 @@ rounded published value, so each figure is built in rather than hoped for:
   by benefit and with a work-oriented intervention) the numerators are set per cell so
   that the total and every published breakdown hold together;
 - means are exact: after the values are drawn, the residual between the target sum and
-  the drawn sum is spread over the rows (in proportion to each value, or to how far an
-  end date can move within its year), with the remainder as +-1 days;
+  the drawn sum is spread over the rows (in proportion to each value, or to an end
+  date's distance to the nearer bound of its year), with the remainder as +-1 days; the
+  raw draws are tuned to land near the targets, so the corrections stay small;
 - the December medians are exact: the cases' lengths are scaled to bring the median
   close, then the rows below the middle are capped at the target, the middle set to it
   and the rows above raised to it.
 The steps run in the order the figures depend on each other (assessment dates, which
 participations get interventions, when they end, outcomes, case ends, the median cases,
 then the mean day of the case over the rest), so a later step never undoes an earlier
-one. The figures hold at scale 1.0; smaller scales give the same shapes on fewer rows.
+one. An exact count needs enough candidates (e.g. participations whose first
+intervention could start in 2017); the flows are sized with a margin of several
+standard deviations, so the figures hold for any seed at scale 1.0. Smaller scales give
+the same shapes on fewer rows, with the published counts scaled.
 """
 from __future__ import annotations
 
@@ -62,6 +69,7 @@ def generation_steps() -> list[tuple[str, str]]:
 
 
 def _check_arguments(scale: float, seed: int) -> None:
+    """Refuse a seed or scale the generator cannot honour, before anything is written."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, not {seed!r}")
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 20:
@@ -69,6 +77,7 @@ def _check_arguments(scale: float, seed: int) -> None:
 
 
 def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:
+    """Run every step into a new DuckDB file at `path`; the row counts of its tables."""
     steps = generation_steps()
     con = duckdb.connect(str(path))
     try:

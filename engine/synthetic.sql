@@ -188,7 +188,7 @@ SELECT d.coop_no, d.year, d.datum,
        CASE WHEN u(10, d.coop_no, 3) < t.andel_sjukpenning THEN 'sjukpenning' ELSE 'aktivitetsersattning' END AS ersattning,
        -- day of the case on which the assessment is initiated (before calibration)
        CAST(CASE WHEN ersattning = 'sjukpenning'
-                 THEN least(4500, 20 + round(lognormal(t.dag_sjukpenning - 20, 0.5, u(10, d.coop_no, 4), u(10, d.coop_no, 5))))
+                 THEN least(3650, 20 + round(lognormal(t.dag_sjukpenning - 20, 0.5, u(10, d.coop_no, 4), u(10, d.coop_no, 5))))
                  ELSE least(3300, 60 + round(lognormal(t.dag_aktivitetsersattning - 60, 0.35, u(10, d.coop_no, 4), u(10, d.coop_no, 5))))
             END AS BIGINT) AS dag_raw,
        -- when the first intervention would start, if there is one
@@ -456,7 +456,7 @@ SELECT n.finsam_no, n.year, n.grupp,
            ELSE CASE WHEN u(20, n.finsam_no, 4) < 0.45 THEN 'unga_med_funktionsnedsattning' ELSE 'ovriga' END
        END AS behovsgrupp,
        CAST(CASE n.grupp
-           WHEN 'sjukpenning' THEN least(4500, 30 + round(lognormal(t.dag_sjukpenning - 30, 0.6, u(20, n.finsam_no, 5), u(20, n.finsam_no, 6))))
+           WHEN 'sjukpenning' THEN least(3650, 30 + round(lognormal(t.dag_sjukpenning - 30, 0.6, u(20, n.finsam_no, 5), u(20, n.finsam_no, 6))))
            WHEN 'aktivitetsersattning' THEN least(3300, 30 + round(lognormal(t.ar_aktivitetsersattning * 365.25 - 30, 0.45, u(20, n.finsam_no, 5), u(20, n.finsam_no, 6))))
        END AS BIGINT) AS dag_raw,
        CASE n.grupp WHEN 'sjukpenning' THEN t.dag_sjukpenning
