@@ -8,6 +8,12 @@ differs from the one that was computed and checked, in one format but not anothe
 rebuild a suppressed one. For the same reason a suppressed cell is always shown as
 "..", and its n is never shown, whatever else the cell holds.
 
+Nor does any output tell primary suppression (fewer units than the threshold) from
+secondary (hidden to protect another cell): a reader who knew which kind a cell is would
+know whether its n is below the threshold or not, and with the total that can give a
+cell away. Every suppressed cell is rendered the same way, with one explanation, and
+nothing here reads `Cell.suppressed` beyond whether it is set.
+
 Nothing here reaches the network: the HTML is one file with inline CSS and inline SVG,
 so it can be archived, mailed and opened offline exactly as it was produced.
 """
@@ -23,13 +29,10 @@ from datetime import datetime
 import xlsxwriter
 
 from .present import format_number
-from .report import Cell, Chart, Line, Report, ReportIndicator, Section
+from .report import NO_VALUE, SUPPRESSED, Cell, Chart, Line, Report, ReportIndicator, Section
 
-SUPPRESSED = ".."
-MISSING = "–"
 DIMENSION_TITLES = {"kon": "Kön", "ersattning": "Ersättning", "behovsgrupp": "Behovsgrupp",
                     "lan": "Län", "motestyp": "Mötestyp"}
-MARKS = {"primary": "a", "secondary": "b"}
 UNIT_AXIS = {"count": "Antal", "share": "Andel", "days": "Dagar", "years": "År"}
 # Colour-blind safe (Okabe-Ito based) and distinct in greyscale: lightness 24, 71, 46, 85, 61.
 PALETTE = ["#1f3864", "#e69f00", "#0072b2", "#b3d9f2", "#cc79a7"]
@@ -49,22 +52,23 @@ def dimension_title(name: str | None) -> str:
 def shown(cell: Cell | None) -> str:
     """What a reader sees for a cell: ".." when suppressed, "–" when there is none."""
     if cell is None:
-        return MISSING
+        return NO_VALUE
     if cell.suppressed:
         return SUPPRESSED
-    return cell.text or MISSING
+    return cell.text or NO_VALUE
 
 
-def suppression_reason(cell: Cell | None, threshold: int) -> str:
-    if cell is None or not cell.suppressed:
-        return ""
-    if cell.suppressed == "primary":
-        return f"färre än {threshold} enheter"
-    return "skyddad för att inte röja en annan cell"
+def is_suppressed(cell: Cell | None) -> bool:
+    return cell is not None and bool(cell.suppressed)
 
 
-def mark(cell: Cell | None) -> str:
-    return MARKS.get(cell.suppressed, "b") if cell is not None and cell.suppressed else ""
+def suppression_note(threshold: int) -> str:
+    """Why a cell shows "..": one sentence for every suppressed cell, whatever the kind."""
+    return (f"Uppgiften redovisas inte av röjandeskäl: den bygger på färre än {threshold} enheter, "
+            "eller den skulle göra det möjligt att räkna fram en sådan uppgift.")
+
+
+SUPPRESSED_SHORT = "redovisas inte av röjandeskäl"  # screen-reader text and the XLSX note column
 
 
 def _finite(value) -> bool:
@@ -80,17 +84,9 @@ def group_lines(lines: list[Line]) -> list[tuple[str | None, list[Line]]]:
     return ordered + list(groups.items())
 
 
-def marks_used(indicator: ReportIndicator) -> list[str]:
-    """The suppression kinds that occur in an indicator's table, primary first."""
-    kinds = {c.suppressed for line in indicator.lines for c in (line.current, line.previous)
-             if c is not None and c.suppressed}
-    return [k for k in ("primary", "secondary") if k in kinds] + sorted(kinds - set(MARKS))
-
-
-def mark_note(kind: str, threshold: int) -> tuple[str, str]:
-    """The marker letter of a suppression kind and its explanation as a sentence."""
-    reason = suppression_reason(Cell(None, None, SUPPRESSED, kind), threshold)
-    return MARKS.get(kind, "b"), capitalised(reason) + "."
+def has_suppressed(indicator: ReportIndicator) -> bool:
+    """Whether any cell of an indicator's table is suppressed."""
+    return any(is_suppressed(c) for line in indicator.lines for c in (line.current, line.previous))
 
 
 def intro_text(report: Report) -> str:
@@ -102,9 +98,8 @@ def intro_text(report: Report) -> str:
 
 
 def legend_entries(threshold: int) -> list[tuple[str, str]]:
-    return [(SUPPRESSED, f"Uppgiften redovisas inte: den bygger på färre än {threshold} enheter (a), "
-                         "eller den är skyddad för att inte röja en annan cell (b)."),
-            (MISSING, "Uppgift saknas eller kan inte beräknas.")]
+    return [(SUPPRESSED, suppression_note(threshold)),
+            (NO_VALUE, "Uppgift saknas eller kan inte beräknas.")]
 
 
 def table_caption(indicator: ReportIndicator) -> str:
@@ -221,7 +216,7 @@ def chart_layout(chart: Chart, tick_labels: list[str], legend_height: float) -> 
 
 
 def _spoken(text: str) -> str:
-    return {SUPPRESSED: "uppgift redovisas inte", MISSING: "uppgift saknas"}.get(text, text)
+    return {SUPPRESSED: "uppgift " + SUPPRESSED_SHORT, NO_VALUE: "uppgift saknas"}.get(text, text)
 
 
 def _summary(chart: Chart) -> str:
@@ -363,7 +358,6 @@ tr.group th { font-weight: 600; font-style: italic; padding-top: .6rem; border-b
 th.indent { padding-left: 1.75rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.suppressed { color: #555; cursor: help; }
-sup.mark { font-size: .7em; margin-left: .1em; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 .tablenote, .footnote, .published { font-size: .85rem; color: #444; }
@@ -398,12 +392,10 @@ def _e(text: object) -> str:
 
 def html_cell(cell: Cell | None, threshold: int) -> str:
     text = _e(shown(cell))
-    if cell is None or not cell.suppressed:
+    if not is_suppressed(cell):
         return f'<td class="num">{text}</td>'
-    reason = _e(suppression_reason(cell, threshold))
-    return (f'<td class="num suppressed" title="{capitalised(reason)}">{text}'
-            f'<sup class="mark" aria-hidden="true">{mark(cell)}</sup>'
-            f'<span class="visually-hidden"> ({reason})</span></td>')
+    return (f'<td class="num suppressed" title="{_e(suppression_note(threshold))}">{text}'
+            f'<span class="visually-hidden"> ({SUPPRESSED_SHORT})</span></td>')
 
 
 def html_row(line: Line, indicator: ReportIndicator, threshold: int, indent: bool) -> str:
@@ -433,11 +425,8 @@ def html_table(indicator: ReportIndicator, threshold: int) -> list[str]:
         out += [html_row(line, indicator, threshold, dimension is not None) for line in lines]
         out.append("</tbody>")
     out.append("</table>")
-    used = marks_used(indicator)
-    if used:
-        notes = (f'<sup class="mark">{letter}</sup>\u00a0{_e(text)}'
-                 for letter, text in (mark_note(k, threshold) for k in used))
-        out.append(f'<p class="tablenote">{SUPPRESSED} = uppgiften redovisas inte. {" ".join(notes)}</p>')
+    if has_suppressed(indicator):
+        out.append(f'<p class="tablenote">{SUPPRESSED} = {_e(suppression_note(threshold))}</p>')
     return out
 
 
@@ -525,8 +514,7 @@ def md(text: object) -> str:
 
 
 def md_cell(cell: Cell | None) -> str:
-    letter = mark(cell)
-    return md(shown(cell)) + (f"<sup>{letter}</sup>" if letter else "")
+    return md(shown(cell))
 
 
 def md_table(indicator: ReportIndicator, threshold: int) -> list[str]:
@@ -544,10 +532,8 @@ def md_table(indicator: ReportIndicator, threshold: int) -> list[str]:
             label = f"**{label}**" if dimension is None else label
             cells = [md_cell(line.current)] + ([md_cell(line.previous)] if compare else [])
             out.append("| " + " | ".join([label] + cells) + " |")
-    used = marks_used(indicator)
-    if used:
-        notes = (f"<sup>{letter}</sup> {md(text)}" for letter, text in (mark_note(k, threshold) for k in used))
-        out += ["", f"{SUPPRESSED} = uppgiften redovisas inte. " + " ".join(notes)]
+    if has_suppressed(indicator):
+        out += ["", f"{SUPPRESSED} = {md(suppression_note(threshold))}"]
     return out
 
 
@@ -637,11 +623,10 @@ def xlsx_value(ws, row: int, col: int, cell: Cell | None, unit: str, styles: Xls
                threshold: int, bold: bool = False) -> None:
     """A figure as an Excel number; ".." (with a comment saying why) or "–" as text otherwise."""
     if cell is None:
-        ws.write_string(row, col, MISSING, styles.text_right)
-    elif cell.suppressed:
+        ws.write_string(row, col, NO_VALUE, styles.text_right)
+    elif is_suppressed(cell):
         ws.write_string(row, col, SUPPRESSED, styles.text_right)
-        reason = suppression_reason(cell, threshold)
-        ws.write_comment(row, col, capitalised(reason) + ".")
+        ws.write_comment(row, col, suppression_note(threshold))
     elif _finite(cell.value):
         ws.write_number(row, col, cell.value, styles.number(unit, bold))
     else:
@@ -652,18 +637,18 @@ def xlsx_n(ws, row: int, col: int, cell: Cell | None, styles: XlsxStyles) -> Non
     """The number of units behind a figure; never shown for a suppressed one."""
     if cell is None:
         return
-    if cell.suppressed:
+    if is_suppressed(cell):
         ws.write_string(row, col, SUPPRESSED, styles.text_right)
     elif _finite(cell.n):
         ws.write_number(row, col, cell.n, styles.number("count"))
 
 
-def xlsx_line_note(line: Line, indicator: ReportIndicator, threshold: int) -> str:
-    notes = []
-    for period, cell in ((indicator.period, line.current), (indicator.compare_period, line.previous)):
-        if cell is not None and cell.suppressed and period:
-            notes.append(f"{period}: {suppression_reason(cell, threshold)}")
-    return "; ".join(notes)
+def xlsx_line_note(line: Line, indicator: ReportIndicator) -> str:
+    """Which periods of a row are suppressed, the same words for every one."""
+    periods = [period for period, cell in ((indicator.period, line.current),
+                                           (indicator.compare_period, line.previous))
+               if period and is_suppressed(cell)]
+    return "; ".join(f"{period}: {SUPPRESSED_SHORT}" for period in periods)
 
 
 def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles, threshold: int) -> int:
@@ -691,7 +676,7 @@ def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles,
             xlsx_n(ws, row, 3, line.current, styles)
             if compare:
                 xlsx_n(ws, row, 4, line.previous, styles)
-            note = xlsx_line_note(line, indicator, threshold)
+            note = xlsx_line_note(line, indicator)
             if note:
                 ws.write_string(row, 5, note, styles.muted)
             row += 1
@@ -726,10 +711,10 @@ def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styl
     ws.set_column("A:A", 24)
     ws.set_column("B:B", 100)
     ws.write_string(0, 0, report.title, styles.title)
-    facts = [("Rapportår", report.year), ("Jämförelseår", report.compare or MISSING),
+    facts = [("Rapportår", report.year), ("Jämförelseår", report.compare or NO_VALUE),
              ("Underlag", report.dataset), ("Katalogversion", report.catalogue_version),
              ("Framtagen", report.generated),
-             ("Röjandegräns", f"Uppgifter som bygger på färre än {report.threshold} enheter redovisas inte.")]
+             ("Röjandegräns", f"{report.threshold} enheter. {suppression_note(report.threshold)}")]
     row = 2
     for key, value in facts:
         ws.write_string(row, 0, key, styles.bold)

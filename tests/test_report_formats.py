@@ -1,6 +1,7 @@
 """Renderers of the yearly report: a small hand-made Report, laid out as HTML, SVG, Markdown and XLSX."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -11,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from engine.present import format_number
-from engine.report import Cell, Chart, Line, Report, ReportIndicator, Section
+from engine.report import SUPPRESSED, Cell, Chart, Line, Report, ReportIndicator, Section
 from engine.report_formats import axis_ticks, sheet_name, svg_chart, to_html, to_markdown, to_xlsx
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -19,6 +20,11 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 # A suppressed cell should carry no value; these carry one anyway (and an n), so the tests
 # can check that no renderer ever shows it.
 SECRET_VALUE, SECRET_N = 4321, 987
+EXPLANATION = ("Uppgiften redovisas inte av röjandeskäl: den bygger på färre än 3 enheter, "
+               "eller den skulle göra det möjligt att räkna fram en sådan uppgift.")
+# Words that would tell a reader which kind of suppression a cell got.
+KIND_WORDS = ("primär", "sekundär", "primary", "secondary", "skyddad för att", "röja en annan",
+              "<sup", "(a)", "(b)")
 
 
 def cell(value, unit="count", n=None, decimals=None):
@@ -159,7 +165,8 @@ def test_html_tags_balance(html):
 def test_html_shows_swedish_layout(html):
     for text in ("Förstärkt samarbete", "Samordningsförbund", "Innehåll", "Rapportår 2018, jämförelseår 2017",
                  "Kön", "Ersättning", "Län", "Behovsgrupp", "Kvinnor", "Aktivitetsersättning",
-                 "8\u00a0306", "10\u00a0010", "58 %", "3,5", "Metod och teckenförklaring",
+                 "8\u00a0306", "10\u00a0010", format_number(0.58, "share", 0), "3,5",
+                 "Metod och teckenförklaring",
                  "Andelar avrundas till hela procent.", "Under 2018 har 8 306 gemensamma kartläggningar",
                  'id="antal_gemensamma_kartlaggningar"', 'href="#antal_gemensamma_kartlaggningar"',
                  '<th scope="col">2018</th>', '<th scope="col">2017</th>', 'scope="rowgroup"',
@@ -169,10 +176,20 @@ def test_html_shows_swedish_layout(html):
 
 
 def test_html_suppressed_cells(html):
-    assert 'title="Färre än 3 enheter"' in html
-    assert 'title="Skyddad för att inte röja en annan cell"' in html
-    assert ">..<sup" in html and ">–</td>" in html
-    assert "Uppgiften redovisas inte" in html
+    cells = re.findall(r'<td class="num suppressed"[^>]*>.*?</td>', html)
+    assert len(cells) == 2  # Gotland and Jämtland, 2018
+    assert len(set(cells)) == 1  # primary and secondary look the same
+    assert f'title="{EXPLANATION}"' in cells[0] and ">..<span" in cells[0]
+    assert ">–</td>" in html
+    assert html.count(f'<p class="tablenote">.. = {EXPLANATION}</p>') == 1  # only the table with ".."
+    assert f"<dt>..</dt>\n<dd>{EXPLANATION}</dd>" in html
+
+
+@pytest.mark.parametrize("render", [to_html, to_markdown])
+def test_no_words_for_the_kind_of_suppression(report, render):
+    text = render(report).lower()
+    for word in KIND_WORDS:
+        assert word not in text, word
 
 
 @pytest.mark.parametrize("render", [to_html, to_markdown])
@@ -236,7 +253,7 @@ def test_svg_share_chart_ticks_are_percent():
     chart = share_indicator().charts[0]
     svg = svg_chart(chart)
     _, _, bars, texts, ticks = chart_parts(svg)
-    assert all(t.endswith(" %") for t in ticks) and ticks[0] == "0 %"
+    assert all(t.endswith("%") for t in ticks) and ticks[0] == format_number(0, "share", 0)
     assert len(bars) == 3 and texts.count("..") == 1
     assert str(SECRET_VALUE) not in svg
 
@@ -266,7 +283,10 @@ def test_markdown_has_the_tables(report):
     assert "|  | 2018 | 2017 |" in text and "|:---|---:|---:|" in text
     assert "| **Totalt** | 8\u00a0306 | 10\u00a0010 |" in text
     assert "| **Kön** | | |" in text
-    assert "| ..<sup>a</sup> | – |" in text and "..<sup>b</sup>" in text
+    assert "| Gotlands län | .. | – |" in text.replace("\u00a0", "")
+    assert "| Jämtlands län | .. |" in text.replace("\u00a0", "")
+    assert text.count(f"\n.. = {EXPLANATION}\n") == 1  # only under the table with ".."
+    assert f"- `..` {EXPLANATION}" in text
     assert "|  | 2018 |\n|:---|---:|" in text  # an indicator without comparison
     assert "*Diagram: Gemensamma kartläggningar efter kön" in text
     assert "<svg" not in text
@@ -306,6 +326,7 @@ def test_xlsx_sheets(workbook):
     shown = {v for _, v in about.values()}
     assert "Förstärkt samarbete och samordningsförbund 2018" in shown
     assert "Andelar avrundas till hela procent." in shown and ".." in shown
+    assert f"3 enheter. {EXPLANATION}" in shown and EXPLANATION in shown
 
 
 def test_xlsx_numbers_are_numbers(workbook):
@@ -330,14 +351,69 @@ def test_xlsx_suppressed_cells_are_text_with_a_reason(workbook):
     gotland = row_of(cells, "Gotlands län")
     assert cells[f"B{gotland}"] == ("s", "..") and cells[f"C{gotland}"] == ("s", "–")
     assert cells[f"D{gotland}"] == ("s", "..")  # n of a suppressed cell is not shown either
-    assert "färre än 3 enheter" in cells[f"F{gotland}"][1]
     jamtland = row_of(cells, "Jämtlands län")
     assert cells[f"B{jamtland}"] == ("s", "..") and cells[f"C{jamtland}"] == (None, "0.5")
-    assert "skyddad för att inte röja en annan cell" in cells[f"F{jamtland}"][1]
+    assert cells[f"D{jamtland}"] == ("s", "..")
+    # the same note for a primary (Gotland) and a secondary (Jämtland) cell
+    assert cells[f"F{gotland}"] == cells[f"F{jamtland}"] == ("s", "2018: redovisas inte av röjandeskäl")
     values = {v for _, v in cells.values()}
     assert str(SECRET_VALUE) not in values and str(SECRET_N) not in values
-    comments = "".join(workbook.read(n).decode() for n in workbook.namelist() if "comments" in n)
-    assert "Färre än 3 enheter." in comments and "Skyddad för att inte röja en annan cell." in comments
+    comments = [workbook.read(n).decode() for n in workbook.namelist() if "comments" in n]
+    assert len(comments) == 1
+    texts = [t.text for t in ET.fromstring(comments[0]).iter(f"{MAIN_NS}t")]
+    assert texts == [EXPLANATION, EXPLANATION]
+
+
+def test_xlsx_has_no_words_for_the_kind_of_suppression(workbook):
+    for name in workbook.namelist():
+        text = workbook.read(name).decode()
+        for word in KIND_WORDS:
+            assert word not in text.lower(), (name, word)
+        assert str(SECRET_VALUE) not in text and str(SECRET_N) not in text, name
+
+
+def map_cells(report: Report, change) -> Report:
+    """A copy of the report with `change` applied to every cell of every table and chart."""
+    def indicator(i):
+        lines = [dataclasses.replace(l, current=change(l.current),
+                                     previous=None if l.previous is None else change(l.previous)) for l in i.lines]
+        charts = [dataclasses.replace(ch, series=[(label, [change(c) for c in cells]) for label, cells in ch.series])
+                  for ch in i.charts]
+        return dataclasses.replace(i, lines=lines, charts=charts)
+    sections = [dataclasses.replace(s, indicators=[indicator(i) for i in s.indicators]) for s in report.sections]
+    return dataclasses.replace(report, sections=sections)
+
+
+def swap_kind(c: Cell) -> Cell:
+    other = {"primary": "secondary", "secondary": "primary"}
+    return dataclasses.replace(c, suppressed=other[c.suppressed]) if c.suppressed else c
+
+
+def blank_if_suppressed(c: Cell) -> Cell:
+    return Cell(None, None, SUPPRESSED, "primary") if c.suppressed else c
+
+
+def table_kinds(report: Report) -> list[str]:
+    return [c.suppressed for s in report.sections for i in s.indicators for l in i.lines
+            for c in (l.current, l.previous) if c is not None and c.suppressed]
+
+
+def test_the_kind_of_suppression_cannot_be_told(report):
+    """A primary and a secondary cell are rendered alike: swapping their kinds changes no byte.
+
+    Nor does what else a suppressed cell happens to hold (value, n, text): blanking it changes nothing.
+    """
+    swapped = map_cells(report, swap_kind)
+    assert table_kinds(report) == ["primary", "secondary"] and table_kinds(swapped) == ["secondary", "primary"]
+    for other in (swapped, map_cells(report, blank_if_suppressed)):
+        assert to_html(other) == to_html(report)
+        assert to_markdown(other) == to_markdown(report)
+        before, after = (zipfile.ZipFile(io.BytesIO(to_xlsx(r))) for r in (report, other))
+        assert before.namelist() == after.namelist()
+        assert "xl/sharedStrings.xml" in before.namelist() and any("comments" in n for n in before.namelist())
+        for name in before.namelist():  # every sheet, the comments, the shared strings, "Om rapporten"
+            assert before.read(name) == after.read(name), name
+        assert to_xlsx(other) == to_xlsx(report)
 
 
 def test_xlsx_years_and_missing(workbook):
@@ -386,7 +462,7 @@ def test_svg_chart_without_any_bar_has_no_scale():
     svg = svg_chart(Chart("Bara saknade", "share", ["2017", "2018"], [("Totalt", [none_cell(), primary()])]))
     _, _, bars, texts, ticks = chart_parts(svg)
     assert not bars and not ticks and texts == ["–", ".."]
-    assert "Inga uppgifter att visa" in svg and " %" not in svg
+    assert "Inga uppgifter att visa" in svg and "%" not in svg
 
 
 def test_xlsx_links_the_sheets_internally(workbook):
