@@ -5,6 +5,8 @@ Another program can do everything the CLI does through these functions; they rai
 """
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 from .catalogue import Catalogue, load_catalogue
@@ -46,10 +48,10 @@ def compile_indicator(catalogue: Catalogue, indicator_id: str, period: str, dial
     return render_sql(plan, dialect, pretty)
 
 
-def _open(catalogue: Catalogue, data: Path | str, mapping, steps: dict) -> object:
+def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> object:
     """Run every request check in `steps` and open the dataset, reporting all problems at once."""
     problems: list[Diagnostic] = []
-    for step in steps.values():
+    for step in steps:
         try:
             step()
         except EngineError as exc:
@@ -95,7 +97,7 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
         selected.extend(catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None))
     def parse():
         wanted.extend(periods(period_texts))
-    dataset = _open(catalogue, data, mapping, {"select": select, "periods": parse})
+    dataset = _open(catalogue, data, mapping, [select, parse])
     keys = [(b.id, p.label) for b in selected for p in wanted]
     computed = _execute(catalogue, dataset, keys, progress)
     return flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold)
@@ -114,38 +116,87 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
             raise EngineError([Diagnostic(Position("--period"), "E_NO_FIGURES",
                                           f"no published figure for {', '.join(wanted)}",
                                           "leave out --period to check every published figure")])
-    dataset = _open(catalogue, data, mapping, {"select": select})
+    dataset = _open(catalogue, data, mapping, [select])
     rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
     own = list(dict.fromkeys((ind, p) for ind, _, figure in figures for p in figure_periods(figure)))
     return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows))
 
 
-def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = None, progress=None,
+PREVIOUS_YEAR = "previous"
+_YEAR = re.compile(r"[1-9][0-9]{3}")
+
+
+def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR, progress=None,
            mapping=None, generated: str | None = None):
-    """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied."""
+    """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied.
+
+    `compare` is a year, "previous" (the year before, the default) or None for no comparison.
+    """
     import datetime as dt
     from .check import check_figures, needed_runs, published_figures
     from .report import build_report, catalogue_version, report_runs
+    year = str(year)
+    if compare == PREVIOUS_YEAR:
+        compare = str(int(year) - 1) if _YEAR.fullmatch(year) else None
+    compare = None if compare is None else str(compare)
     keys, figures = [], []
+
     def years():
-        bad = [y for y in (year, compare) if y is not None and not (len(str(y)) == 4 and str(y).isdigit()
-                                                                    and str(y)[0] != "0")]
-        if bad:
-            raise EngineError([Diagnostic(Position("--year" if y == year else "--compare"), "E_PERIOD",
-                                          f"'{y}' is not a year", "e.g. --year 2018 --compare 2017") for y in bad])
-        keys.extend(report_runs(catalogue, str(year), str(compare) if compare else None))
+        problems = [Diagnostic(Position(option), "E_PERIOD", f"'{y}' is not a year", "e.g. --year 2018 --compare 2017")
+                    for option, y in (("--year", year), ("--compare", compare))
+                    if y is not None and not _YEAR.fullmatch(y)]
+        if not problems and compare == year:
+            problems.append(Diagnostic(Position("--compare"), "E_PERIOD", "the comparison year is the report year",
+                                       f"compare with another year, e.g. --compare {int(year) - 1}"))
+        if problems:
+            raise EngineError(problems)
+        keys.extend(report_runs(catalogue, year, compare))
         labels = {label for _, label in keys}
         figures.extend(f for f in published_figures(catalogue, sorted({i for i, _ in keys}))
                        if (f[2].get("period") or f[2]["periods"][-1]) in labels)
         if not keys:
             raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_NO_REPORT",
                                           "no indicator belongs to a report", "add report: <key> to an indicator")])
-    dataset = _open(catalogue, data, mapping, {"years": years})
+    dataset = _open(catalogue, data, mapping, [years])
     keys = list(dict.fromkeys(keys + needed_runs(catalogue, figures, with_previous=False)))
     rows = _execute(catalogue, dataset, keys, progress)
-    return build_report(catalogue, rows, str(year), str(compare) if compare else None, str(data),
-                        catalogue_version(catalogue), generated or dt.date.today().isoformat(),
-                        check_figures(catalogue, figures, rows))
+    return build_report(catalogue, rows, year, compare, Path(data).name, catalogue_version(catalogue),
+                        generated or dt.date.today().isoformat(), check_figures(catalogue, figures, rows))
+
+
+def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
+    """Generate the synthetic extract (engine.synthetic) into `out`, a new file or an earlier extract.
+
+    Any other existing file is refused: generating over README.md must not destroy it.
+    """
+    from .synthetic import generate
+    out = Path(out)
+    problems = []
+    if out.is_dir():
+        problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} is a folder", "give a file name such as "
+                                   "data/demo.duckdb"))
+    elif out.exists() and not _is_duckdb_file(out):
+        problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} exists and is not a DuckDB database; "
+                                   "refusing to overwrite it", "give a new file name, or remove the file first"))
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and 0 < scale <= 20):
+        problems.append(Diagnostic(Position("--scale"), "E_SCALE", f"scale {scale} is not a number in (0, 20]",
+                                   "1.0 is national scale; 0.01 a small extract"))
+    if problems:
+        raise EngineError(problems)
+    try:
+        return generate(out, scale=scale, seed=seed, progress=progress)
+    except OSError as exc:
+        raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: {exc.strerror or exc}",
+                                      "give a writable file path")]) from None
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """DuckDB database files carry the magic bytes DUCK at offset 8."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None):
@@ -199,5 +250,5 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "check", "check_data", "report", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
+__all__ = ["Catalogue", "check", "check_data", "demo_data", "report", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
            "load_catalogue", "periods", "run", "test_fixtures"]

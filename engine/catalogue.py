@@ -44,6 +44,7 @@ class Project:
     reports: list[ReportSpec] = field(default_factory=list)
     file: str | None = None
     document: Document | None = None
+    valid: bool = True           # False when project.yaml has errors: checks that rest on it are skipped
 
     def report(self, key: str) -> ReportSpec:
         for spec in self.reports:
@@ -118,7 +119,7 @@ def load_project(directory: Path, diags: Diagnostics) -> Project:
         return Project()
     doc = load_file(path, diags, _display(path))
     if doc is None or not validate_schema(doc, "project", diags):
-        return Project(file=_display(path))
+        return Project(file=_display(path), valid=False)
     data, reports, seen = doc.data, [], set()
     for i, spec in enumerate(data["reports"]):
         if spec["key"] in seen:
@@ -134,7 +135,7 @@ def load_project(directory: Path, diags: Diagnostics) -> Project:
 def _check_report(doc: Document, project: Project, diags: Diagnostics) -> None:
     key = doc.data.get("report")
     known = [r.key for r in project.reports]
-    if key is not None and project.file and key not in known:
+    if key is not None and project.file and project.valid and key not in known:
         diags.error(doc.pos(("report",)), "E_UNKNOWN_REPORT", f"no report '{key}' in {project.file}",
                     did_you_mean(key, known) or f"declare it under reports: in {project.file}")
 
@@ -164,6 +165,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         check_calculated(model, diags)
         catalogue.rules = resolve_rules(model, diags)
     first_seen: dict[str, Position] = {}
+    unchecked: set[str] = set()  # ids of indicator files with schema errors
     for path in indicator_files(files if files is not None else [directory]):
         display = _display(path)
         if path.name in (MODEL_FILE, PROJECT_FILE):
@@ -179,6 +181,8 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
             diags.error(doc.pos(()), "E_SCHEMA", "an indicator file must be a YAML mapping (key: value lines)")
             continue
         if not validate_schema(doc, "indicator", diags):
+            if isinstance(doc.data.get("id"), str):
+                unchecked.add(doc.data["id"])
             continue
         ind_id = doc.data["id"]
         if ind_id in first_seen:
@@ -197,19 +201,21 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         bound = resolve_indicator(doc, model, diags)
         if bound is not None:
             catalogue.indicators[ind_id] = bound
-    _check_report_order(catalogue, diags)
+    _check_report_order(catalogue, unchecked, diags)
     catalogue.diagnostics = diags.items
     return catalogue
 
 
-def _check_report_order(catalogue: Catalogue, diags: Diagnostics) -> None:
+def _check_report_order(catalogue: Catalogue, unchecked: set[str], diags: Diagnostics) -> None:
     """Every id in a report's `order` is an indicator of that report."""
     project = catalogue.project
-    if not project.file:
+    if not project.file or not project.valid:
         return
     members = {i: d.data.get("report") for i, d in catalogue.documents.items()}
     for i, spec in enumerate(project.reports):
         for j, ident in enumerate(spec.order):
+            if ident in unchecked:  # its file has errors of its own, already reported
+                continue
             if members.get(ident) != spec.key:
                 why = "no such indicator" if ident not in members else f"it belongs to report '{members[ident]}'"
                 diags.error(project.document.pos(("reports", i, "order", j)), "E_REPORT_ORDER",

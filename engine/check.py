@@ -19,7 +19,7 @@ from .catalogue import Catalogue
 from .periods import parse_period
 from .present import format_number
 
-Key = tuple  # (indicator id, period label)
+Key = tuple[str, str]  # (indicator id, period label)
 
 
 @dataclass
@@ -36,6 +36,7 @@ class FigureCheck:
     source: str
     position: str                # file:line:col of the figure in the indicator file
     value: float | None = None   # the computed value behind `computed` (first period for multi-period claims)
+    periods: list[str] = field(default_factory=list)   # every period the figure rests on (compare_to included)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -123,7 +124,9 @@ def _exact(row: dict, unit: str) -> Fraction | None:
         return None
     if unit == "share" and row.get("denominator"):
         return Fraction(row["numerator"], row["denominator"])
-    return Fraction(row["value"])
+    value = row["value"]
+    # a float from the engine stands for the decimal it prints as: 3.55 is 3.55, not 3.5499999...
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
 
 
 def _decimals(precision) -> int:
@@ -153,7 +156,8 @@ def _claim(figure: dict, unit: str) -> str:
     if holds == "between":
         return f"mellan {format_number(figure['min'], unit, 0)} och {format_number(figure['max'], unit, 0)}"
     if holds == "about":
-        return f"cirka {format_number(figure['value'], unit, 0)} (±{format_number(figure['tolerance'], unit, 0)})"
+        spread = _amount(figure["tolerance"], unit) if unit == "share" else format_number(figure["tolerance"], unit)
+        return f"cirka {format_number(figure['value'], unit, 0)} (±{spread})"
     if holds == "lower_than":
         return f"lägre än {figure['compare_to']}"
     if holds == "higher_than":
@@ -222,7 +226,8 @@ def check_figures(catalogue: Catalogue, figures: list[tuple[str, int, dict]],
         label = own[0] if len(own) == 1 else f"{own[0]}–{own[-1]}"
         position = catalogue.documents[ind].pos(("published", i))
         result.append(FigureCheck(ind, label, figure.get("breakdown", {}), _claim(figure, unit), computed, ok, reason,
-                                  figure.get("text", ""), figure["source"], str(position), value))
+                                  figure.get("text", ""), figure["source"], str(position), value,
+                                  figure_periods(figure)))
     return result
 
 

@@ -268,7 +268,7 @@ def _data_warnings(catalogue, data, mapping) -> None:
 
 @main.command("demo-data")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The .duckdb file to write (atomically).")
-@click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=20), default=1.0, show_default=True,
+@click.option("--scale", type=float, default=1.0, show_default=True,
               help="1.0 is national scale; 0.01 a small extract for trying things out.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=1, show_default=True,
               help="The same seed gives the same extract.")
@@ -276,21 +276,41 @@ def _data_warnings(catalogue, data, mapping) -> None:
 def demo_data(out, scale, seed):
     """Write the synthetic national register extract (2015–2019) that follows the data model."""
     import time
-    from .synthetic import generate
-    if out.is_dir():
-        raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"{out} is a folder", "give a file name such as "
-                                      "data/demo.duckdb")])
     started = time.perf_counter()
     with Progress("generating") as progress:
-        try:
-            counts = generate(out, scale=scale, seed=seed,
-                              progress=lambda step, done, total: progress(step, "", done, total))
-        except OSError as exc:
-            raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: {exc.strerror or exc}",
-                                          "give a writable file path")]) from None
+        counts = api.demo_data(out, scale, seed, lambda step, done, total: progress(step, "", done, total))
     seconds = time.perf_counter() - started
     click.echo(f"wrote {out}: " + ", ".join(f"{name} {format_number(n)}" for name, n in counts.items())
                + f" rows in {seconds:.1f} s (scale {scale:g}, seed {seed})", err=True)
+
+
+def _check_outputs(files: list[Path | None], folders: list[Path | None] = ()) -> None:
+    """Refuse unusable output paths before any computing, all at once."""
+    problems = []
+    for path in [f for f in files if f is not None]:
+        if path.is_dir():
+            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"{path} is a folder", "give a file name"))
+        elif not _creatable(path.parent):
+            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"cannot write {path}: its folder cannot be made",
+                                       "give a path in a writable folder"))
+    for path in [f for f in folders if f is not None]:
+        if path.exists() and not path.is_dir():
+            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"{path} is a file, not a folder",
+                                       "give a folder for --out, e.g. out/"))
+        elif not _creatable(path):
+            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"cannot write into {path}",
+                                       "give a writable folder"))
+    if problems:
+        raise EngineError(problems)
+
+
+def _creatable(folder: Path) -> bool:
+    """The folder exists and is writable, or its nearest existing parent is a writable folder."""
+    while not folder.exists():
+        if folder.parent == folder:
+            return False
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
 @main.command()
@@ -308,6 +328,7 @@ def demo_data(out, scale, seed):
 def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, indicators_dir):
     """Hold the computed figures against the published ones; exit 1 if any does not hold."""
     from .check import junit_xml
+    _check_outputs([junit, json_out])
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
         result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping)
@@ -340,14 +361,11 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
         sys.exit(1)
 
 
-REPORT_SUFFIX = {"html": "html", "md": "md", "xlsx": "xlsx"}
-
-
 @main.command()
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path))
 @click.option("--year", required=True, help="The report year, e.g. 2018.")
 @click.option("--compare", default=None, help="The comparison year (default: the year before; 'none' for none).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(list(REPORT_SUFFIX)),
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "md", "xlsx"]),
               help="Repeatable: html (default), md, xlsx.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The folder to write the report into.")
 @mapping_option
@@ -356,18 +374,14 @@ REPORT_SUFFIX = {"html": "html", "md": "md", "xlsx": "xlsx"}
 def report(data, year, compare, formats, out, mapping, indicators_dir):
     """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control."""
     from . import report_formats
+    _check_outputs([], [out])
     catalogue = _catalogue(indicators_dir)
-    if compare is None and year.isdigit():
-        compare = str(int(year) - 1)
-    compare = None if compare in ("none", "") else compare
-    if out.exists() and not out.is_dir():
-        raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"{out} is a file, not a folder",
-                                      "give a folder for --out, e.g. out/")])
+    compare = api.PREVIOUS_YEAR if compare is None else None if compare in ("none", "") else compare
     with Progress("computing") as progress:
         built = api.report(catalogue, data, year, compare, progress, mapping)
     render = {"html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
     for fmt in dict.fromkeys(formats or ("html",)):
-        path = out / f"aterrapportering_{year}.{REPORT_SUFFIX[fmt]}"
+        path = out / f"aterrapportering_{year}.{fmt}"
         _write_output(path, render[fmt](built), "the report")
         click.echo(f"wrote {path}", err=True)
     cells = [c for s in built.sections for i in s.indicators for line in i.lines

@@ -1,12 +1,16 @@
 """Disclosure control: which cells of an indicator's table may not be shown.
 
 An indicator's rows for one period form a small table: the total, and for each breakdown
-dimension one cell per category. Every unit of the population falls in exactly one
-category of each dimension (a missing value is a category of its own), so the cells of
-one dimension add up to the total: K + M = total.
+dimension one cell per category. Every unit of the population (a row of its entity: an
+assessment, a participation...) falls in exactly one category of each dimension (a
+missing value is a category of its own), so the units `n` of one dimension add up to the
+total: K + M = total. (A count of distinct persons may add up to more; it is protected
+through its units all the same.)
 
 - Primary suppression: a cell built on fewer units than the threshold (but not none:
-  an empty cell reveals nothing about anyone) is suppressed.
+  an empty cell reveals nothing about anyone) is suppressed; so is a share whose
+  numerator, or the rest of its denominator, is that small (2 of 30 = 7 % would tell
+  the 2, which another table over the same units may hide).
 - Secondary suppression: a dimension with exactly one suppressed cell would give it away
   as total minus the others, so its next smallest cell is suppressed too; so is the next
   one while the hidden cells could only be all ones (sum = number of cells). A suppressed
@@ -26,7 +30,7 @@ def _dimension(row: dict) -> str | None:
 
 def suppression(rows: list[dict], threshold: int) -> list[str | None]:
     """For rows of one indicator and period (total first), each row's flag: None, PRIMARY or SECONDARY."""
-    flags: list[str | None] = [PRIMARY if 0 < (r["n"] or 0) < threshold else None for r in rows]
+    flags: list[str | None] = [PRIMARY if _small(r, threshold) else None for r in rows]
     totals = [i for i, r in enumerate(rows) if not r["breakdown"]]
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
@@ -45,6 +49,17 @@ def suppression(rows: list[dict], threshold: int) -> list[str | None]:
     if whole_table:
         return [f or SECONDARY for f in flags]
     return flags
+
+
+def _small(row: dict, threshold: int) -> bool:
+    """Built on fewer units than the threshold; for a share, also when few units are (or are not) counted in
+    the numerator: 2 of 30 is 7 %, and the 7 % would give the 2 away."""
+    if 0 < (row["n"] or 0) < threshold:
+        return True
+    numerator, denominator = row.get("numerator"), row.get("denominator")
+    if numerator is None or denominator is None:
+        return False
+    return 0 < numerator < threshold or 0 < denominator - numerator < threshold
 
 
 def _safe(hidden: list[int]) -> bool:

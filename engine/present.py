@@ -7,28 +7,40 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Iterable
 
 from .catalogue import Catalogue
 
-THOUSANDS = "\u00a0"  # Swedish: 8 306 (a no-break space keeps the number on one line)
+THOUSANDS = "\u00a0"
+NO_VALUE = "–"  # no value: an empty population has no mean, median or share  # Swedish: 8 306 (a no-break space keeps the number on one line)
 
 
 def format_number(value, unit: str = "count", decimals: int | None = None, thousands: str = THOUSANDS) -> str:
-    """Swedish formatting: 8 306; 58 %; 3,5 (decimal comma, space between thousands)."""
+    """Swedish formatting: 8 306; 58 %; 3,5 (decimal comma, no-break space between thousands and before %).
+
+    Rounds half up on the decimal value (822,5 → 823; 0,575 → 58 %), as published
+    figures are rounded, never to even; no value is shown as "–".
+    """
     if value is None:
-        return ".."
+        return NO_VALUE
+    if not math.isfinite(value):
+        return str(value)
+    number = Decimal(repr(float(value))) if not isinstance(value, int) else Decimal(value)
     if unit == "share":
-        value = value * 100
+        number *= 100
         decimals = 1 if decimals is None else decimals
     elif decimals is None:
-        decimals = 0 if float(value).is_integer() else 1
-    value = round(value, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0, so no "-0" is shown
-    text = f"{value:,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", thousands)
-    return text + (" %" if unit == "share" else "")
+        decimals = 0 if number == number.to_integral_value() else 1
+    number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) + 0  # + 0: no "-0"
+    if number == 0:
+        number = abs(number)
+    text = f"{number:,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", thousands)
+    return text + ("\u00a0%" if unit == "share" else "")
 
 
 def breakdown_label(catalogue: Catalogue, breakdown: dict) -> str:

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from .catalogue import Catalogue
 from .disclosure import suppression
-from .present import format_number
+from .present import NO_VALUE, format_number
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,6 @@ class Report:
 # ---------------------------------------------------------------- building a report from rows
 
 UNIT_LABELS = {"count": "antal", "share": "andel", "days": "dagar", "years": "år"}
-NO_VALUE = "–"
 SUPPRESSED = ".."
 
 
@@ -126,7 +125,7 @@ def _text(row: dict, unit: str) -> str:
         return NO_VALUE
     if unit == "share":
         percent = Fraction(row["numerator"], row["denominator"]) * 100
-        return format_number(int(percent + Fraction(1, 2)), "count", 0) + " %"
+        return format_number(int(percent + Fraction(1, 2)), "count", 0) + "\u00a0%"  # exact, half up
     return format_number(row["value"], unit, 1 if unit == "years" else 0)
 
 
@@ -192,13 +191,25 @@ def _footnote(bound) -> str:
             f"({bound.id}).")
 
 
-def _published_notes(bound, checks, periods: set[str]) -> list[str]:
+def _published_notes(catalogue: Catalogue, bound, checks, periods: set[str], hidden) -> list[str]:
+    """What was published for the shown periods, and whether the computation reproduces it.
+
+    The verdict pins the computed value to the published one, so it is left out when a
+    cell the figure rests on is suppressed.
+    """
     notes = []
     for f in checks or []:
         if f.indicator != bound.id or not (set(f.period.split("–")) & periods):
             continue
-        where = "".join(f", {v}" for v in f.breakdown.values())
-        verdict = "stämmer med beräkningen" if f.holds else "stämmer inte med beräkningen"
+        where = "".join(f", {_label(catalogue, d, v).lower()}" for d, v in f.breakdown.items())
+        if hidden(f):
+            verdict = "redovisas inte av röjandeskäl"
+        elif f.holds:
+            verdict = "stämmer med beräkningen"
+        elif f.reason.startswith("not computable"):
+            verdict = "kunde inte beräknas"
+        else:
+            verdict = "stämmer inte med beräkningen"
         notes.append(f"Publicerat {f.period}{where}: ”{f.text}” ({f.published}) – {verdict}.")
     return notes
 
@@ -207,6 +218,14 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
                  dataset: str, catalogue_version: str, generated: str, checks=None) -> Report:
     """The report of `year` (beside `compare`) from computed rows, with disclosure control applied."""
     threshold = catalogue.project.threshold
+    flags = {key: dict(zip((tuple(r["breakdown"].items()) for r in table), suppression(table, threshold)))
+             for key, table in rows.items()}
+
+    def hidden(figure) -> bool:
+        """Whether a row a published figure rests on is suppressed."""
+        return any(flags.get((figure.indicator, p), {}).get(tuple(figure.breakdown.items()))
+                   for p in figure.periods)
+
     sections: dict[str, Section] = {}
     for bound in report_indicators(catalogue):
         spec = catalogue.project.report(bound.data["report"])
@@ -218,14 +237,16 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
         item = ReportIndicator(
             bound.id, bound.data["version"], bound.data["title"]["sv"], unit, UNIT_LABELS[unit], now_label,
             before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables), _footnote(bound),
-            _published_notes(bound, checks, {now_label} | ({before_label} if before_label else set())))
+            _published_notes(catalogue, bound, checks, {now_label} | ({before_label} if before_label else set()),
+                             hidden))
         if spec.key not in sections:
             sections[spec.key] = Section(spec.key, spec.title["sv"], spec.source, [])
         sections[spec.key].indicators.append(item)
     notes = [
         f"Uppgifter som bygger på färre än {threshold} enheter redovisas inte utan visas som {SUPPRESSED}. "
         "För att en sådan uppgift inte ska kunna räknas fram ur totalen och övriga uppgifter i samma "
-        f"tabell döljs då även den minsta av de övriga ({SUPPRESSED}, sekundär röjandekontroll).",
+        f"tabell döljs då även minst en annan uppgift där ({SUPPRESSED}). En andel döljs också när färre än "
+        f"{threshold} enheter ingår, eller inte ingår, i täljaren.",
         f"{NO_VALUE} betyder att uppgift saknas: populationen är tom, så ett medelvärde, en median eller en "
         "andel inte kan beräknas.",
         "Andelar redovisas i hela procent, dagar i hela dagar och år med en decimal. Redovisningsgrupperna "

@@ -95,7 +95,7 @@ def test_change_alerts_use_the_declared_limits(catalogue):
     by_id = {a.indicator: a for a in alerts}
     assert set(by_id) == {"antal_kontaktmoten", "andel_lamnat_sjukforsakringen_efter_insats"}
     assert by_id["antal_kontaktmoten"].absolute == 30 and by_id["antal_kontaktmoten"].relative == pytest.approx(0.3)
-    assert "+30 (+30,0 %)" in by_id["antal_kontaktmoten"].message and "since 2017" in by_id["antal_kontaktmoten"].message
+    assert "+30 (+30,0\u00a0%)" in by_id["antal_kontaktmoten"].message and "since 2017" in by_id["antal_kontaktmoten"].message
     assert "procentenheter" in by_id["andel_lamnat_sjukforsakringen_efter_insats"].message
 
 

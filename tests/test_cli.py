@@ -128,7 +128,7 @@ def test_explain_in_both_languages():
     assert "[sv]" in out and "[en]" in out
     assert "insatstyp = 'arbetslivsinriktad'" in out
     assert "lämnat sjukförsäkringen" in out  # the calculated column's description
-    assert "71 %" in out
+    assert "71\u00a0%" in out
 
 
 def test_usage_errors_exit_1():
@@ -160,3 +160,37 @@ def test_diff_shows_what_a_definition_change_does(tmp_path):
     assert proc.returncode == 0 and "no differences" in proc.stderr
     proc = cli("diff", "--data", data, "--period", "2018", "--rev", "no-such-revision")
     assert proc.returncode == 1 and "E_REVISION" in proc.stderr
+
+
+def test_demo_data_never_overwrites_a_file_that_is_not_an_extract(tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("keep me", "utf-8")
+    proc = cli("demo-data", "--out", keep, "--scale", "0.001")
+    assert proc.returncode == 1 and "E_OUT" in proc.stderr and "refusing to overwrite" in proc.stderr
+    assert keep.read_text("utf-8") == "keep me"
+    proc = cli("demo-data", "--out", tmp_path / "x.duckdb", "--scale", "nan")
+    assert proc.returncode == 1 and "E_SCALE" in proc.stderr
+
+
+def test_demo_data_regenerates_an_earlier_extract(tmp_path):
+    out = tmp_path / "small.duckdb"
+    for _ in range(2):
+        proc = cli("demo-data", "--out", out, "--scale", "0.002", "--seed", "3")
+        assert proc.returncode == 0, proc.stderr
+    assert "person" in proc.stderr and "scale 0.002, seed 3" in proc.stderr
+
+
+def test_output_paths_are_refused_before_computing(tmp_path):
+    proc = cli("check", "--data", tmp_path / "missing.duckdb", "--junit", tmp_path, "--json", tmp_path)
+    assert proc.returncode == 1 and proc.stderr.count("E_OUT") == 2 and "E_DATA" not in proc.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("x", "utf-8")
+    proc = cli("report", "--data", "fixtures/antal_kontaktmoten.yaml", "--year", "2018", "--out", afile)
+    assert proc.returncode == 1 and "E_OUT" in proc.stderr and "not a folder" in proc.stderr
+
+
+@pytest.mark.parametrize("year,compare", [("٢٠١٨", None), ("2018", "2018"), ("18", "x")])
+def test_report_years_are_checked(year, compare, tmp_path):
+    args = ["report", "--data", "fixtures/antal_kontaktmoten.yaml", "--year", year, "--out", tmp_path / "r"]
+    proc = cli(*args, *(["--compare", compare] if compare else []))
+    assert proc.returncode == 1 and "E_PERIOD" in proc.stderr

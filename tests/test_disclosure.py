@@ -99,3 +99,13 @@ def test_no_suppressed_cell_can_be_recovered(case):
     for i, row in enumerate(rows):
         if row["breakdown"] and flags[i]:
             assert len(feasible_values(rows, flags, i)) >= 2, f"cell {row['breakdown']} is recoverable"
+
+
+def test_a_share_with_few_in_the_numerator_or_outside_it_is_suppressed():
+    def share_row(num, den, breakdown=None):
+        return {"indicator": "x", "period": "2018", "breakdown": breakdown or {}, "value": num / den,
+                "numerator": num, "denominator": den, "n": den}
+    assert suppression([share_row(2, 30)], 5) == [PRIMARY]        # 7 % of 30 tells the 2
+    assert suppression([share_row(28, 30)], 5) == [PRIMARY]       # and 93 % tells the 2 outside
+    assert suppression([share_row(0, 30)], 5) == [None]
+    assert suppression([share_row(15, 30)], 5) == [None]

@@ -51,7 +51,7 @@ def test_dropping_oppet_arbetslos_fails_the_check_naming_the_figure(national, tm
     failing = [line for line in proc.stderr.splitlines() if "E_FIGURE" in line]
     assert any(line.startswith(f"{changed.name}/andel_lamnat_sjukforsakringen_efter_insats.yaml:")
                or "andel_lamnat_sjukforsakringen_efter_insats.yaml:" in line for line in failing), proc.stderr
-    assert any("andel_lamnat_sjukforsakringen_efter_insats 2018:" in line and "published 58 %" in line
+    assert any("andel_lamnat_sjukforsakringen_efter_insats 2018:" in line and "published 58\u00a0%" in line
                for line in failing), proc.stderr
     assert all("lamnat_sjukforsakringen" in line for line in failing)
     assert 'classname="published.andel_lamnat_sjukforsakringen_efter_insats"' in junit.read_text("utf-8")
@@ -61,4 +61,4 @@ def test_the_report_shows_the_published_counts(catalogue, national):
     report = api.report(catalogue, national, "2018", "2017", generated="2019-05-17")
     totals = {i.id: (i.lines[0].current.text, i.lines[0].previous.text) for s in report.sections for i in s.indicators}
     assert totals["antal_gemensamma_kartlaggningar"] == ("8\u00a0306", "10\u00a0010")
-    assert totals["andel_lamnat_sjukforsakringen_efter_insats"][0] == "58 %"
+    assert totals["andel_lamnat_sjukforsakringen_efter_insats"][0] == "58\u00a0%"

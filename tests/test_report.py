@@ -108,9 +108,13 @@ def test_small_cells_are_hidden_in_the_html(make_catalogue, tmp_path):
     lines = {line.label: line.current for line in report.sections[0].indicators[0].lines}
     assert lines["Totalt"].text == "40"
     assert lines["Kvinnor"].suppressed == "primary" and lines["Män"].suppressed == "secondary"
-    body = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
-    assert ">37<" not in body and ">3<" not in body  # neither K = 3 nor M = 37 is shown anywhere
-    assert ">40<" in body
+    section = html[html.index('id="antal_test"'):html.index('id="metod"')]
+    section = re.sub(r"<style.*?</style>|\b(?:x|y|width|height|x1|x2|y1|y2|viewBox|transform|d)=\"[^\"]*\"", "",
+                     section, flags=re.S)  # drawing coordinates are not figures
+    shown = re.findall(r">([^<>]+)<", section) + re.findall(r'(?:title|aria-label)="([^"]*)"', section)
+    numbers = {n for text in shown for n in re.findall(r"\d+", text.replace("\u00a0", ""))}
+    assert "3" not in numbers and "37" not in numbers  # neither K = 3 nor M = 37, in tables, charts or labels
+    assert "40" in numbers
 
 
 def test_report_command_writes_every_format(extract, tmp_path):
@@ -129,3 +133,46 @@ def test_report_errors_are_reported_together(catalogue, tmp_path):
     with pytest.raises(api.EngineError) as err:
         api.report(catalogue, tmp_path / "missing.duckdb", "18", "x")
     assert [d.code for d in err.value.diagnostics] == ["E_PERIOD", "E_PERIOD", "E_DATA_NOT_FOUND"]
+
+
+def participations(path, catalogue, groups):
+    """Ended participations (after interventions, 2018) per (ersattning, count, how many left)."""
+    persons, cases, assessments, cooperation = [], [], [], []
+    i = 0
+    for ersattning, count, left in groups:
+        for j in range(count):
+            i += 1
+            persons.append({"person_id": i, "kon": "K" if i % 2 else "M", "fodelsear": 1990})
+            cases.append({"fall_id": i, "person_id": i, "ersattning": ersattning, "startdatum": "2016-01-01",
+                          "slutdatum": None, "diagnoskod": "F32", "avslutsorsak": None})
+            assessments.append({"kartlaggning_id": i, "person_id": i, "fall_id": i, "datum": "2017-03-01"})
+            cooperation.append({"samarbete_id": i, "kartlaggning_id": i, "person_id": i, "fall_id": i,
+                                "startdatum": "2017-03-01", "slutdatum": "2018-06-01", "avslutsorsak": "efter_insats",
+                                "utfall": "arbete" if j < left else "fortsatt_ersattning"})
+    con = duckdb.connect(str(path))
+    load_tables(con, catalogue.model, {"person": persons, "ersattningsfall": cases, "kartlaggning": assessments,
+                                       "samarbete": cooperation})
+    con.close()
+    return path
+
+
+def test_a_published_verdict_never_reveals_a_suppressed_cell(catalogue, tmp_path):
+    # 50 with aktivitetsersättning (31 left: 62 %, as published) and 2 with sjukpenning: the
+    # sjukpenning cell is small, so the aktivitetsersättning cell is hidden too, and the note
+    # "62 % ... stämmer" would pin it
+    db = participations(tmp_path / "leak.duckdb", catalogue,
+                        [("aktivitetsersattning", 50, 31), ("sjukpenning", 2, 1)])
+    report = api.report(catalogue, db, "2018", "2017", generated="2019-05-17")
+    item = next(i for s in report.sections for i in s.indicators if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
+    by_label = {line.label: line.current for line in item.lines}
+    assert by_label["Aktivitetsersättning"].text == ".." and by_label["Sjukpenning"].text == ".."
+    note = next(n for n in item.published if "aktivitetsersättning" in n and "2018" in n)
+    assert "redovisas inte av röjandeskäl" in note and "stämmer" not in note
+
+
+def test_a_share_with_a_small_numerator_is_suppressed(catalogue, tmp_path):
+    # 30 participations of which 2 left: 7 % would tell the 2
+    db = participations(tmp_path / "few.duckdb", catalogue, [("sjukpenning", 30, 2)])
+    report = api.report(catalogue, db, "2018", None, generated="2019-05-17")
+    item = next(i for s in report.sections for i in s.indicators if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
+    assert all(line.current.text == ".." for line in item.lines)
