@@ -73,7 +73,7 @@ class Report:
     year: str
     compare: str | None
     dataset: str                    # what data it was computed from
-    catalogue_version: str          # git revision or content hash of the definitions
+    catalogue_version: str          # content hash of the definitions (engine.report.catalogue_version)
     generated: str                  # ISO date
     threshold: int                  # disclosure threshold (units)
     sections: list[Section]
