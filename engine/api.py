@@ -100,7 +100,8 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
     dataset = _open(catalogue, data, mapping, [select, parse])
     keys = [(b.id, p.label) for b in selected for p in wanted]
     computed = _execute(catalogue, dataset, keys, progress)
-    return flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold)
+    distinct = {b.id for b in selected if b.measure.kind == "count_distinct"}
+    return flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold, distinct)
 
 
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
@@ -112,10 +113,12 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
         wanted = [p.label for p in periods(period_texts)] if period_texts else None
         figures.extend(published_figures(catalogue, list(dict.fromkeys(indicator_ids)) if indicator_ids else None,
                                          wanted))
-        if period_texts and not figures:
-            raise EngineError([Diagnostic(Position("--period"), "E_NO_FIGURES",
-                                          f"no published figure for {', '.join(wanted)}",
-                                          "leave out --period to check every published figure")])
+        if not figures:
+            where = f" for {', '.join(wanted)}" if wanted else ""
+            which = f" of {', '.join(indicator_ids)}" if indicator_ids else ""
+            raise EngineError([Diagnostic(Position("--period" if wanted else "--indicator"), "E_NO_FIGURES",
+                                          f"no published figure{which}{where}: nothing to check",
+                                          "leave out --period/--indicator to check every published figure")])
     dataset = _open(catalogue, data, mapping, [select])
     rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
     own = list(dict.fromkeys((ind, p) for ind, _, figure in figures for p in figure_periods(figure)))
@@ -130,7 +133,7 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
            mapping=None, generated: str | None = None):
     """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied.
 
-    `compare` is a year, "previous" (the year before, the default) or None for no comparison.
+    `compare` is a year, "previous" (the year before, the default), or None or "none" for no comparison.
     """
     import datetime as dt
     from .check import check_figures, needed_runs, published_figures
@@ -138,7 +141,7 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     year = str(year)
     if compare == PREVIOUS_YEAR:
         compare = str(int(year) - 1) if _YEAR.fullmatch(year) else None
-    compare = None if compare is None else str(compare)
+    compare = None if compare is None or str(compare).lower() in ("none", "") else str(compare)
     keys, figures = [], []
 
     def years():
@@ -165,22 +168,27 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
 
 
 def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
-    """Generate the synthetic extract (engine.synthetic) into `out`, a new file or an earlier extract.
+    """Generate the synthetic extract (engine.synthetic) into `out`: a new file or an earlier synthetic extract.
 
-    Any other existing file is refused: generating over README.md must not destroy it.
+    Any other existing file is refused, a real extract in a .duckdb file included: generating
+    over it would destroy data.
     """
-    from .synthetic import generate
+    from .synthetic import generate, is_synthetic_extract
     out = Path(out)
     problems = []
     if out.is_dir():
         problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} is a folder", "give a file name such as "
                                    "data/demo.duckdb"))
-    elif out.exists() and not _is_duckdb_file(out):
-        problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} exists and is not a DuckDB database; "
-                                   "refusing to overwrite it", "give a new file name, or remove the file first"))
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and 0 < scale <= 20):
+    elif out.exists() and not is_synthetic_extract(out):
+        problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} exists and is not a synthetic extract "
+                                   "written by demo-data; refusing to overwrite it",
+                                   "give a new file name, or remove the file first"))
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (math.isfinite(scale) and 0 < scale <= 20):
         problems.append(Diagnostic(Position("--scale"), "E_SCALE", f"scale {scale} is not a number in (0, 20]",
                                    "1.0 is national scale; 0.01 a small extract"))
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+        problems.append(Diagnostic(Position("--seed"), "E_SEED", f"seed {seed!r} is not a whole number from 0 to "
+                                   f"{2**31 - 1}", "e.g. --seed 1"))
     if problems:
         raise EngineError(problems)
     try:
@@ -188,15 +196,6 @@ def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None)
     except OSError as exc:
         raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: {exc.strerror or exc}",
                                       "give a writable file path")]) from None
-
-
-def _is_duckdb_file(path: Path) -> bool:
-    """DuckDB database files carry the magic bytes DUCK at offset 8."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(12)[8:12] == b"DUCK"
-    except OSError:
-        return False
 
 
 def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None):

@@ -201,7 +201,8 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         bound = resolve_indicator(doc, model, diags)
         if bound is not None:
             catalogue.indicators[ind_id] = bound
-    _check_report_order(catalogue, unchecked, diags)
+    if files is None:  # a report's order names the whole catalogue; a subset of files cannot be held to it
+        _check_report_order(catalogue, unchecked, diags)
     catalogue.diagnostics = diags.items
     return catalogue
 

@@ -164,7 +164,7 @@ def _claim(figure: dict, unit: str) -> str:
         return f"högre än {figure['compare_to']}"
     if holds == "increasing":
         return "ökar varje år " + "–".join([figure["periods"][0], figure["periods"][-1]])
-    return f"inom ±{round(figure['tolerance'] * 100)} % av året före"
+    return f"inom ±{format_number(figure['tolerance'], 'share', 0)} av året före"
 
 
 def hold(figure: dict, unit: str, rows: dict[str, list[dict]]) -> tuple[bool, str, str, float | None]:
@@ -263,13 +263,13 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
             before = _find(rows[(ind, previous)], row["breakdown"])
             if before is None or before["value"] is None or row["value"] is None:
                 continue
-            old, new = float(before["value"]), float(row["value"])
+            old, new = _exact(before, unit), _exact(row, unit)  # exact: a move of exactly the limit is no alert
             change = new - old
             relative = change / abs(old) if old else None
             passed = []
-            if "absolute" in limit and abs(change) > limit["absolute"]:
+            if "absolute" in limit and abs(change) > Fraction(str(limit["absolute"])):
                 passed.append(_amount(limit["absolute"], unit))
-            if "relative" in limit and change and (relative is None or abs(relative) > limit["relative"]):
+            if "relative" in limit and change and (relative is None or abs(relative) > Fraction(str(limit["relative"]))):
                 passed.append(f"±{format_number(limit['relative'], 'share', 0)}")
             if not passed:
                 continue
@@ -278,8 +278,8 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
             message = (f"{ind} {period} {where}: {_show(old, unit)} → {_show(new, unit)}, change "
                        f"{'+' if change >= 0 else '−'}{_amount(abs(change), unit, 1)}{rel} since {previous}, "
                        f"more than {' and '.join(passed)}")
-            alerts.append(ChangeAlert(ind, period, previous, row["breakdown"], old, new, change, relative,
-                                      " and ".join(passed), message))
+            alerts.append(ChangeAlert(ind, period, previous, row["breakdown"], float(old), float(new), float(change),
+                                      None if relative is None else float(relative), " and ".join(passed), message))
     return alerts
 
 

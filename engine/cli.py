@@ -328,6 +328,8 @@ def _creatable(folder: Path) -> bool:
 def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, indicators_dir):
     """Hold the computed figures against the published ones; exit 1 if any does not hold."""
     from .check import junit_xml
+    if junit and json_out and junit.resolve() == json_out.resolve():
+        raise click.UsageError("--junit and --json name the same file; give each its own")
     _check_outputs([junit, json_out])
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
@@ -376,7 +378,7 @@ def report(data, year, compare, formats, out, mapping, indicators_dir):
     from . import report_formats
     _check_outputs([], [out])
     catalogue = _catalogue(indicators_dir)
-    compare = api.PREVIOUS_YEAR if compare is None else None if compare in ("none", "") else compare
+    compare = api.PREVIOUS_YEAR if compare is None else compare
     with Progress("computing") as progress:
         built = api.report(catalogue, data, year, compare, progress, mapping)
     render = {"html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
@@ -384,11 +386,10 @@ def report(data, year, compare, formats, out, mapping, indicators_dir):
         path = out / f"aterrapportering_{year}.{fmt}"
         _write_output(path, render[fmt](built), "the report")
         click.echo(f"wrote {path}", err=True)
-    cells = [c for s in built.sections for i in s.indicators for line in i.lines
-             for c in (line.current, line.previous) if c is not None]
-    suppressed = sum(1 for c in cells if c.suppressed)
+    cells = built.cells()
     click.echo(f"{sum(len(s.indicators) for s in built.sections)} indicator(s) in {len(built.sections)} section(s); "
-               f"{suppressed} of {len(cells)} cell(s) suppressed (threshold {built.threshold})", err=True)
+               f"{sum(1 for c in cells if c.suppressed)} of {len(cells)} cell(s) suppressed "
+               f"(threshold {built.threshold})", err=True)
 
 
 @main.command("check-data")

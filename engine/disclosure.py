@@ -28,9 +28,14 @@ def _dimension(row: dict) -> str | None:
     return next(iter(row["breakdown"]), None)
 
 
-def suppression(rows: list[dict], threshold: int) -> list[str | None]:
-    """For rows of one indicator and period (total first), each row's flag: None, PRIMARY or SECONDARY."""
-    flags: list[str | None] = [PRIMARY if _small(r, threshold) else None for r in rows]
+def suppression(rows: list[dict], threshold: int, distinct: bool = False) -> list[str | None]:
+    """For rows of one indicator and period (total first), each row's flag: None, PRIMARY or SECONDARY.
+
+    `distinct`: the value counts distinct persons among the units, so a cell of many units
+    but few persons (2 persons with 3 participations each) is small too.
+    """
+    flags: list[str | None] = [PRIMARY if _small(r, threshold) or (distinct and 0 < (r["value"] or 0) < threshold)
+                               else None for r in rows]
     totals = [i for i, r in enumerate(rows) if not r["breakdown"]]
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
@@ -71,13 +76,16 @@ def _safe(hidden: list[int]) -> bool:
     return not hidden or (len(hidden) >= 2 and sum(hidden) > len(hidden))
 
 
-def flag_rows(rows: list[dict], threshold: int) -> list[dict]:
-    """The rows with a `disclosure` flag each, per (indicator, period) table; values are kept."""
+def flag_rows(rows: list[dict], threshold: int, distinct: set[str] = frozenset()) -> list[dict]:
+    """The rows with a `disclosure` flag each, per (indicator, period) table; values are kept.
+
+    `distinct`: ids of indicators whose value counts distinct persons."""
     tables: dict[tuple, list[int]] = {}
     for i, row in enumerate(rows):
         tables.setdefault((row["indicator"], row["period"]), []).append(i)
     flagged = [dict(r) for r in rows]
     for members in tables.values():
-        for i, flag in zip(members, suppression([rows[i] for i in members], threshold)):
+        indicator = rows[members[0]]["indicator"]
+        for i, flag in zip(members, suppression([rows[i] for i in members], threshold, indicator in distinct)):
             flagged[i]["disclosure"] = flag
     return flagged

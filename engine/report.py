@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from .catalogue import Catalogue
@@ -19,8 +20,8 @@ from .present import NO_VALUE, format_number
 @dataclass(frozen=True)
 class Cell:
     """One figure as shown: the computed value (None if suppressed or not computable)."""
-    value: float | int | None
-    n: int | None
+    value: float | int | None       # the published value: rounded as shown (58 % is 0.58), exactly, half up
+    n: int | None                   # units behind it, for programs; the published formats never show it
     text: str                       # Swedish formatting: "8 306", "58 %", "3,5"; ".." when suppressed; "–" when no value
     suppressed: str | None = None   # None, "primary" (fewer units than the threshold) or "secondary" (protects another cell)
 
@@ -79,6 +80,11 @@ class Report:
     sections: list[Section]
     notes: list[str] = field(default_factory=list)   # method notes shown at the end (Swedish)
 
+    def cells(self) -> list[Cell]:
+        """Every table cell of the report (both periods), e.g. to count the suppressed ones."""
+        return [c for s in self.sections for i in s.indicators for line in i.lines
+                for c in (line.current, line.previous) if c is not None]
+
 
 # ---------------------------------------------------------------- building a report from rows
 
@@ -119,27 +125,38 @@ def report_indicators(catalogue: Catalogue) -> list:
     return sorted(chosen, key=place)
 
 
-def _text(row: dict, unit: str) -> str:
-    """Swedish text of a shown value: 8 306; 58 %; 823; 3,5 (shares rounded exactly, half up)."""
+PUBLISHED_DECIMALS = {"count": 0, "days": 0, "years": 1}  # shares: whole percent
+
+
+def published_value(row: dict, unit: str) -> int | float | None:
+    """The value as published: rounded half up, exactly (a share from its numerator and denominator).
+
+    Reports carry only this rounded value, in every format: a share stored to full precision
+    would give away its numerator and denominator (0.1749174917 is 53/303).
+    """
     if row["value"] is None:
-        return NO_VALUE
+        return None
     if unit == "share":
         percent = Fraction(row["numerator"], row["denominator"]) * 100
-        return format_number(int(percent + Fraction(1, 2)), "count", 0) + "\u00a0%"  # exact, half up
-    return format_number(row["value"], unit, 1 if unit == "years" else 0)
+        return int(percent + Fraction(1, 2)) / 100
+    rounded = Decimal(repr(row["value"]) if isinstance(row["value"], float) else row["value"]).quantize(
+        Decimal(1).scaleb(-PUBLISHED_DECIMALS[unit]), rounding=ROUND_HALF_UP)
+    return int(rounded) if PUBLISHED_DECIMALS[unit] == 0 else float(rounded)
 
 
-def _cells(rows: list[dict] | None, unit: str, threshold: int) -> dict[tuple, Cell]:
+def _cells(rows: list[dict] | None, unit: str, threshold: int, distinct: bool) -> dict[tuple, Cell]:
     """Cells of one (indicator, period) table keyed by (dimension, category), disclosure applied."""
     if rows is None:
         return {}
     cells = {}
-    for row, flag in zip(rows, suppression(rows, threshold)):
+    for row, flag in zip(rows, suppression(rows, threshold, distinct)):
         key = next(iter(row["breakdown"].items()), (None, None))
         if flag:
             cells[key] = Cell(None, None, SUPPRESSED, flag)
         else:
-            cells[key] = Cell(row["value"], row["n"], _text(row, unit))
+            value = published_value(row, unit)
+            decimals = 0 if unit == "share" else PUBLISHED_DECIMALS[unit]
+            cells[key] = Cell(value, row["n"], format_number(value, unit, decimals))
     return cells
 
 
@@ -157,7 +174,8 @@ def _order(catalogue: Catalogue, dimension: str, categories) -> list:
 
 
 def _lines(catalogue: Catalogue, bound, now: dict, before: dict | None) -> list[Line]:
-    empty = Cell(None, None, NO_VALUE)
+    # a category with no unit in one of the periods: a count of nothing is 0, a mean has no value
+    empty = Cell(0, 0, "0") if bound.data["unit"] == "count" else Cell(None, None, NO_VALUE)
     lines = [Line("Totalt", None, None, now.get((None, None), empty),
                   None if before is None else before.get((None, None), empty))]
     for b in bound.breakdowns:
@@ -218,7 +236,8 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
                  dataset: str, catalogue_version: str, generated: str, checks=None) -> Report:
     """The report of `year` (beside `compare`) from computed rows, with disclosure control applied."""
     threshold = catalogue.project.threshold
-    flags = {key: dict(zip((tuple(r["breakdown"].items()) for r in table), suppression(table, threshold)))
+    flags = {key: dict(zip((tuple(r["breakdown"].items()) for r in table),
+                           suppression(table, threshold, catalogue.get(key[0]).measure.kind == "count_distinct")))
              for key, table in rows.items()}
 
     def hidden(figure) -> bool:
@@ -230,7 +249,8 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
     for bound in report_indicators(catalogue):
         spec = catalogue.project.report(bound.data["report"])
         unit = bound.data["unit"]
-        tables = {label: _cells(r, unit, threshold) for (ind, label), r in rows.items() if ind == bound.id}
+        distinct = bound.measure.kind == "count_distinct"
+        tables = {label: _cells(r, unit, threshold, distinct) for (ind, label), r in rows.items() if ind == bound.id}
         now_label = report_period(bound, year)
         before_label = report_period(bound, compare) if compare else None
         lines = _lines(catalogue, bound, tables.get(now_label, {}), tables.get(before_label, {}) if compare else None)

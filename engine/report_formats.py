@@ -574,7 +574,7 @@ def to_markdown(report: Report) -> str:
 NUMBER_FORMATS = {"count": "#,##0", "share": "0%", "days": "#,##0", "years": "0.0"}
 SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
 ABOUT_SHEET = "Om rapporten"
-COLUMNS = [("A:A", 52), ("B:C", 16), ("D:E", 14), ("F:F", 48)]
+COLUMNS = [("A:A", 52), ("B:C", 16), ("D:D", 48)]
 
 
 def sheet_name(title: str, taken: set[str]) -> str:
@@ -633,16 +633,6 @@ def xlsx_value(ws, row: int, col: int, cell: Cell | None, unit: str, styles: Xls
         ws.write_string(row, col, shown(cell), styles.text_right)
 
 
-def xlsx_n(ws, row: int, col: int, cell: Cell | None, styles: XlsxStyles) -> None:
-    """The number of units behind a figure; never shown for a suppressed one."""
-    if cell is None:
-        return
-    if is_suppressed(cell):
-        ws.write_string(row, col, SUPPRESSED, styles.text_right)
-    elif _finite(cell.n):
-        ws.write_number(row, col, cell.n, styles.number("count"))
-
-
 def xlsx_line_note(line: Line, indicator: ReportIndicator) -> str:
     """Which periods of a row are suppressed, the same words for every one."""
     periods = [period for period, cell in ((indicator.period, line.current),
@@ -657,11 +647,12 @@ def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles,
     ws.write_string(row, 0, indicator.title, styles.heading)
     row += 1
     unit = capitalised(indicator.unit_label)
-    header = [indicator.period, compare or "", f"n {indicator.period}", f"n {compare}" if compare else "",
-              "Anmärkning"]
+    # no column of units (n): a published table shows figures only, and an n beside a share
+    # would let a reader link it to a cell suppressed in another table over the same units
+    header = [indicator.period, compare or "", "Anmärkning"]
     ws.write_string(row, 0, unit, styles.header_left)
     for col, text in enumerate(header, 1):
-        ws.write_string(row, col, text, styles.header if col < 5 else styles.header_left)
+        ws.write_string(row, col, text, styles.header if col < 3 else styles.header_left)
     row += 1
     for dimension, lines in group_lines(indicator.lines):
         if dimension is not None:
@@ -673,15 +664,12 @@ def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles,
             xlsx_value(ws, row, 1, line.current, indicator.unit, styles, threshold, total)
             if compare:
                 xlsx_value(ws, row, 2, line.previous, indicator.unit, styles, threshold, total)
-            xlsx_n(ws, row, 3, line.current, styles)
-            if compare:
-                xlsx_n(ws, row, 4, line.previous, styles)
             note = xlsx_line_note(line, indicator)
             if note:
-                ws.write_string(row, 5, note, styles.muted)
+                ws.write_string(row, 3, note, styles.muted)
             row += 1
     if indicator.footnote:
-        ws.merge_range(row, 0, row, 5, indicator.footnote, styles.note)
+        ws.merge_range(row, 0, row, 3, indicator.footnote, styles.note)
         ws.set_row(row, 15 * max(1, math.ceil(len(indicator.footnote) / 150)))
         row += 1
     for text in indicator.published:

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import duckdb
 
+MARKER = "synthetic register extract written by indicators demo-data"
 TABLES = ("person", "ersattningsfall", "kartlaggning", "samarbete", "insats", "mote", "samordningsforbund")
 STEP_MARKER = "-- step: "
 
@@ -88,8 +89,24 @@ def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:
             if progress:
                 progress(name, done, len(steps))
         counts = {table: con.table(table).aggregate("count(*)").fetchall()[0][0] for table in TABLES}
+        con.execute(f"COMMENT ON TABLE person IS '{MARKER}'")  # a constant: tells a synthetic extract from data
         con.execute("CHECKPOINT")
         return counts
+    finally:
+        con.close()
+
+
+def is_synthetic_extract(path: Path | str) -> bool:
+    """Whether `path` is an extract this generator wrote (so regenerating over it destroys no data)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        found = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'person'").fetchall()
+        return found == [(MARKER,)]
+    except duckdb.Error:
+        return False
     finally:
         con.close()
 

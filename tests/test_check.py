@@ -124,3 +124,11 @@ def test_check_json_shape(catalogue):
     assert doc["summary"]["figures"] == 1
     assert {"indicator", "period", "breakdown", "published", "computed", "holds", "source", "position"} \
         <= set(doc["figures"][0])
+
+
+def test_a_move_of_exactly_the_limit_is_no_alert(catalogue):
+    key, before = ("andel_lamnat_sjukforsakringen_efter_insats", "2018"), ("andel_lamnat_sjukforsakringen_efter_insats", "2017")
+    assert change_alerts(catalogue, [key], {key: [share(63, 100)], before: [share(58, 100)]}) == []
+    assert len(change_alerts(catalogue, [key], {key: [share(64, 100)], before: [share(58, 100)]})) == 1
+    count, count_before = ("antal_kontaktmoten", "2018"), ("antal_kontaktmoten", "2017")
+    assert change_alerts(catalogue, [count], {count: [number(120)], count_before: [number(100)]}) == []

@@ -168,6 +168,14 @@ def test_demo_data_never_overwrites_a_file_that_is_not_an_extract(tmp_path):
     proc = cli("demo-data", "--out", keep, "--scale", "0.001")
     assert proc.returncode == 1 and "E_OUT" in proc.stderr and "refusing to overwrite" in proc.stderr
     assert keep.read_text("utf-8") == "keep me"
+    import duckdb
+    real = tmp_path / "real.duckdb"  # a real extract in a DuckDB file is data too
+    con = duckdb.connect(str(real))
+    con.execute("CREATE TABLE person AS SELECT 1 AS person_id")
+    con.close()
+    proc = cli("demo-data", "--out", real, "--scale", "0.001")
+    assert proc.returncode == 1 and "refusing to overwrite" in proc.stderr
+    assert duckdb.connect(str(real), read_only=True).execute("SELECT count(*) FROM person").fetchall() == [(1,)]
     proc = cli("demo-data", "--out", tmp_path / "x.duckdb", "--scale", "nan")
     assert proc.returncode == 1 and "E_SCALE" in proc.stderr
 
@@ -181,8 +189,11 @@ def test_demo_data_regenerates_an_earlier_extract(tmp_path):
 
 
 def test_output_paths_are_refused_before_computing(tmp_path):
-    proc = cli("check", "--data", tmp_path / "missing.duckdb", "--junit", tmp_path, "--json", tmp_path)
+    (tmp_path / "a").mkdir()
+    proc = cli("check", "--data", tmp_path / "missing.duckdb", "--junit", tmp_path, "--json", tmp_path / "a")
     assert proc.returncode == 1 and proc.stderr.count("E_OUT") == 2 and "E_DATA" not in proc.stderr
+    proc = cli("check", "--data", tmp_path / "missing.duckdb", "--junit", tmp_path / "x", "--json", tmp_path / "x")
+    assert proc.returncode == 1 and "same file" in proc.stderr
     afile = tmp_path / "afile"
     afile.write_text("x", "utf-8")
     proc = cli("report", "--data", "fixtures/antal_kontaktmoten.yaml", "--year", "2018", "--out", afile)

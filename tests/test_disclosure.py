@@ -109,3 +109,15 @@ def test_a_share_with_few_in_the_numerator_or_outside_it_is_suppressed():
     assert suppression([share_row(28, 30)], 5) == [PRIMARY]       # and 93 % tells the 2 outside
     assert suppression([share_row(0, 30)], 5) == [None]
     assert suppression([share_row(15, 30)], 5) == [None]
+
+
+def test_a_count_of_few_persons_is_small_however_many_units():
+    rows = [{"indicator": "x", "period": "2018", "breakdown": {}, "value": 42, "numerator": None,
+             "denominator": None, "n": 46},
+            {"indicator": "x", "period": "2018", "breakdown": {"ersattning": "a"}, "value": 2, "numerator": None,
+             "denominator": None, "n": 6},   # 2 persons with 3 participations each
+            {"indicator": "x", "period": "2018", "breakdown": {"ersattning": "s"}, "value": 40, "numerator": None,
+             "denominator": None, "n": 40}]
+    assert suppression(rows, 5) == [None, None, None]
+    assert suppression(rows, 5, distinct=True) == [None, PRIMARY, SECONDARY]
+    assert [r["disclosure"] for r in flag_rows(rows, 5, {"x"})] == [None, PRIMARY, SECONDARY]

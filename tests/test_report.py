@@ -10,7 +10,7 @@ import pytest
 from engine import api
 from engine.cli import main
 from engine.execute import load_tables
-from engine.report import report_period
+from engine.report import published_value, report_period
 from engine.report_formats import to_html
 from reference.random_data import random_dataset
 
@@ -29,6 +29,15 @@ def built(catalogue, extract):
     return api.report(catalogue, extract, "2018", "2017", generated="2019-05-17")
 
 
+def test_published_values_are_rounded_exactly_half_up():
+    assert published_value({"value": 0.575, "numerator": 23, "denominator": 40}, "share") == 0.58
+    assert published_value({"value": 0.5749, "numerator": 5749, "denominator": 10000}, "share") == 0.57
+    assert published_value({"value": 822.5, "numerator": None, "denominator": None}, "days") == 823
+    assert published_value({"value": 3.45, "numerator": None, "denominator": None}, "years") == 3.5
+    assert published_value({"value": 8306, "numerator": None, "denominator": None}, "count") == 8306
+    assert published_value({"value": None, "numerator": 0, "denominator": 0}, "share") is None
+
+
 def test_every_cell_is_the_run_value_or_suppressed_where_run_flags_it(catalogue, extract, built):
     checked = suppressed = 0
     for section in built.sections:
@@ -39,14 +48,17 @@ def test_every_cell_is_the_run_value_or_suppressed_where_run_flags_it(catalogue,
                 for line in item.lines:
                     key = () if line.dimension is None else ((line.dimension, line.category),)
                     cell, row = cell_of(line), rows.get(key)
-                    if row is None:
-                        assert cell.value is None and cell.text == "–"
+                    if row is None:  # a category with no unit in this period
+                        assert (cell.value, cell.text) == ((0, "0") if item.unit == "count" else (None, "\u2013"))
                     elif row["disclosure"]:
                         suppressed += 1
                         assert (cell.value, cell.n, cell.text, cell.suppressed) == (None, None, "..", row["disclosure"])
                     else:
                         checked += 1
-                        assert cell.value == row["value"] and cell.n == row["n"] and cell.suppressed is None
+                        assert cell.value == published_value(row, item.unit) and cell.suppressed is None
+                        assert cell.n == row["n"]
+                        if isinstance(row["value"], float) and item.unit != "share":
+                            assert abs(cell.value - row["value"]) <= (0.05 if item.unit == "years" else 0.5)
     assert checked > 20 and suppressed > 0
 
 
@@ -103,7 +115,7 @@ def test_small_cells_are_hidden_in_the_html(make_catalogue, tmp_path):
     con = duckdb.connect(str(db))
     load_tables(con, cat.model, {"person": persons, "ersattningsfall": cases, "kartlaggning": assessments})
     con.close()
-    report = api.report(cat, db, "2018", "2017", generated="2019-05-17")
+    report = api.report(cat, db, "2018", None, generated="2019-05-17")
     html = to_html(report)
     lines = {line.label: line.current for line in report.sections[0].indicators[0].lines}
     assert lines["Totalt"].text == "40"
