@@ -50,18 +50,19 @@ def _join_related(join: RelatedJoin) -> exp.Join:
     first = join.hops[0]
     query = exp.select(join.link.copy().as_("anchor_key"))
     if join.aggregate == "count":
-        query = query.select(exp.Count(this=exp.Star()).as_("value"))
+        query = query.select(exp.Count(this=exp.Star()).as_("value"), copy=False)
     else:
         func = {"min": exp.Min, "max": exp.Max, "sum": exp.Sum}[join.aggregate]
-        query = query.select(func(this=join.value.copy()).as_("value"))
-    query = query.from_(exp.to_table(first.entity).as_(first.alias))
+        query = query.select(func(this=join.value.copy()).as_("value"), copy=False)
+    query = query.from_(exp.to_table(first.entity).as_(first.alias), copy=False)
     for hop in join.hops[1:]:
         query = query.join(exp.to_table(hop.entity).as_(hop.alias), on=hop.on_left.copy().eq(hop.on_right.copy()),
-                           join_type="INNER")
+                           join_type="INNER", copy=False)
     for inner in join.inner_joins:  # to-one joins and nested related rows of the last hop
-        query = query.join(_join(inner))
-    query = query.where(exp.and_(join.link.copy().is_(exp.null()).not_(), *[w.copy() for w in join.where]))
-    query = query.group_by(join.link.copy())
+        query = query.join(_join(inner), copy=False)
+    query = query.where(exp.and_(join.link.copy().is_(exp.null()).not_(), *[w.copy() for w in join.where]),
+                        copy=False)
+    query = query.group_by(join.link.copy(), copy=False)
     on = exp.column("anchor_key", table=join.alias).eq(exp.column(join.anchor_key, table=join.anchor_alias))
     return exp.Join(this=exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(join.alias))),
                     on=on, side="LEFT")
@@ -91,13 +92,13 @@ def _stage_select(stage: Stage) -> exp.Select:
             order=exp.Order(expressions=[exp.Ordered(this=o.copy(), desc=False, nulls_first=False)
                                          for o in stage.rank.order]),
         )
-        query = query.select(window.as_(RANK))
-    query = query.from_(exp.to_table(stage.source).as_(stage.alias))
+        query = query.select(window.as_(RANK), copy=False)
+    query = query.from_(exp.to_table(stage.source).as_(stage.alias), copy=False)
     for join in _joins(stage):
-        query = query.join(join)
+        query = query.join(join, copy=False)
     where = _and(stage.where)
     if where is not None:
-        query = query.where(where)
+        query = query.where(where, copy=False)
     return query
 
 
@@ -159,25 +160,30 @@ def _dialect_fixes(tree: exp.Expression, dialect: str) -> exp.Expression:
         if isinstance(node, exp.Round) and dialect == "postgres":  # round(numeric, int) only
             node.set("this", exp.cast(node.this, "numeric"))
         return node
-    return tree.transform(fix)
+    return tree.transform(fix, copy=False)  # the tree was built for this call alone
 
 
 def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
-    """The whole query for one indicator and period, as a sqlglot tree."""
+    """The whole query for one indicator and period, as a sqlglot tree.
+
+    Every expression taken from the plan is copied where it is used, so the builders can
+    work in place (copy=False): copying the growing tree at every step was most of the
+    compile time.
+    """
     if dialect not in DIALECTS:
         raise CompileRefused(f"unknown dialect '{dialect}': choose one of {', '.join(DIALECTS)}")
     query = exp.select()
     dims = plan.dimensions
     for d in dims:
         query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
-                             exp.column(DIM + d))
-    query = query.select(*_aggregate(plan, dialect)).from_("population")
+                             exp.column(DIM + d), copy=False)
+    query = query.select(*_aggregate(plan, dialect), copy=False).from_("population", copy=False)
     if dims:
         sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in dims]
-        query = query.group_by(exp.GroupingSets(expressions=sets))
+        query = query.group_by(exp.GroupingSets(expressions=sets), copy=False)
     if plan.candidates is not None:
-        query = query.with_("candidates", as_=_stage_select(plan.candidates))
-    query = query.with_("population", as_=_stage_select(plan.population))
+        query = query.with_("candidates", as_=_stage_select(plan.candidates), copy=False)
+    query = query.with_("population", as_=_stage_select(plan.population), copy=False)
     return _dialect_fixes(query, dialect)
 
 
