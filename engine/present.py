@@ -20,6 +20,13 @@ THOUSANDS = "\u00a0"
 NO_VALUE = "–"  # no value: an empty population has no mean, median or share  # Swedish: 8 306 (a no-break space keeps the number on one line)
 
 
+def round_half_up(value, decimals: int) -> Decimal:
+    """`value` rounded half up to `decimals` places, on the decimal a float prints as (0.575 is 0.575)."""
+    number = value if isinstance(value, Decimal) else Decimal(value) if isinstance(value, int) \
+        else Decimal(repr(float(value)))
+    return number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
 def format_number(value, unit: str = "count", decimals: int | None = None, thousands: str = THOUSANDS) -> str:
     """Swedish formatting: 8 306; 58 %; 3,5 (decimal comma, no-break space between thousands and before %).
 
@@ -30,13 +37,13 @@ def format_number(value, unit: str = "count", decimals: int | None = None, thous
         return NO_VALUE
     if not math.isfinite(value):
         return str(value)
-    number = Decimal(repr(float(value))) if not isinstance(value, int) else Decimal(value)
     if unit == "share":
-        number *= 100
         decimals = 1 if decimals is None else decimals
-    elif decimals is None:
-        decimals = 0 if number == number.to_integral_value() else 1
-    number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) + 0  # + 0: no "-0"
+        number = round_half_up(Decimal(repr(float(value))) * 100, decimals)
+    else:
+        decimals = (0 if float(value).is_integer() else 1) if decimals is None else decimals
+        number = round_half_up(value, decimals)
+    number += 0  # no "-0"
     if number == 0:
         number = abs(number)
     text = f"{number:,.{decimals}f}".replace(",", "\u0000").replace(".", ",").replace("\u0000", thousands)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from .catalogue import Catalogue
 from .disclosure import suppression
-from .present import NO_VALUE, format_number
+from .present import NO_VALUE, format_number, round_half_up
 
 
 @dataclass(frozen=True)
@@ -100,15 +99,17 @@ def report_period(bound, year: str) -> str:
     return f"{year}{part}" if part[0] in "HQ" else f"{year}-{part}"
 
 
+def trend_years(spec, year: str) -> list[str]:
+    """The years of a report's trend chart, oldest first, ending with the report year."""
+    return [str(int(year) - k) for k in reversed(range(spec.trend_years or 0))]
+
+
 def report_runs(catalogue: Catalogue, year: str, compare: str | None) -> list[tuple[str, str]]:
     """Every (indicator, period) a report needs: the year, the comparison year and the trend years."""
     keys: dict[tuple[str, str], None] = {}
     for bound in report_indicators(catalogue):
         spec = catalogue.project.report(bound.data["report"])
-        years = [year] + ([compare] if compare else [])
-        if spec.trend_years:
-            years += [str(int(year) - k) for k in range(spec.trend_years)]
-        for y in years:
+        for y in [year] + ([compare] if compare else []) + trend_years(spec, year):
             keys[(bound.id, report_period(bound, y))] = None
     return list(keys)
 
@@ -139,17 +140,14 @@ def published_value(row: dict, unit: str) -> int | float | None:
     if unit == "share":
         percent = Fraction(row["numerator"], row["denominator"]) * 100
         return int(percent + Fraction(1, 2)) / 100
-    rounded = Decimal(repr(row["value"]) if isinstance(row["value"], float) else row["value"]).quantize(
-        Decimal(1).scaleb(-PUBLISHED_DECIMALS[unit]), rounding=ROUND_HALF_UP)
+    rounded = round_half_up(row["value"], PUBLISHED_DECIMALS[unit])
     return int(rounded) if PUBLISHED_DECIMALS[unit] == 0 else float(rounded)
 
 
-def _cells(rows: list[dict] | None, unit: str, threshold: int, distinct: bool) -> dict[tuple, Cell]:
+def _cells(rows: list[dict], flags: list[str | None], unit: str) -> dict[tuple, Cell]:
     """Cells of one (indicator, period) table keyed by (dimension, category), disclosure applied."""
-    if rows is None:
-        return {}
     cells = {}
-    for row, flag in zip(rows, suppression(rows, threshold, distinct)):
+    for row, flag in zip(rows, flags):
         key = next(iter(row["breakdown"].items()), (None, None))
         if flag:
             cells[key] = Cell(None, None, SUPPRESSED, flag)
@@ -191,7 +189,7 @@ def _charts(catalogue: Catalogue, bound, spec, year: str, compare: str | None, l
             tables: dict) -> list[Chart]:
     unit, charts = bound.data["unit"], []
     if spec.trend_years:
-        years = [str(int(year) - k) for k in reversed(range(spec.trend_years))]
+        years = trend_years(spec, year)
         cells = [tables.get(report_period(bound, y), {}).get((None, None), Cell(None, None, NO_VALUE)) for y in years]
         charts.append(Chart(f"Utveckling {years[0]}–{years[-1]}, totalt", unit, years, [("Totalt", cells)]))
     kon = [line for line in lines if line.dimension == "kon"]
@@ -236,21 +234,21 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
                  dataset: str, catalogue_version: str, generated: str, checks=None) -> Report:
     """The report of `year` (beside `compare`) from computed rows, with disclosure control applied."""
     threshold = catalogue.project.threshold
-    flags = {key: dict(zip((tuple(r["breakdown"].items()) for r in table),
-                           suppression(table, threshold, catalogue.get(key[0]).measure.kind == "count_distinct")))
+    flags = {key: suppression(table, threshold, catalogue.get(key[0]).measure.kind == "count_distinct")
              for key, table in rows.items()}
+    by_breakdown = {key: dict(zip((tuple(r["breakdown"].items()) for r in rows[key]), table_flags))
+                    for key, table_flags in flags.items()}
 
     def hidden(figure) -> bool:
         """Whether a row a published figure rests on is suppressed."""
-        return any(flags.get((figure.indicator, p), {}).get(tuple(figure.breakdown.items()))
+        return any(by_breakdown.get((figure.indicator, p), {}).get(tuple(figure.breakdown.items()))
                    for p in figure.periods)
 
     sections: dict[str, Section] = {}
     for bound in report_indicators(catalogue):
         spec = catalogue.project.report(bound.data["report"])
         unit = bound.data["unit"]
-        distinct = bound.measure.kind == "count_distinct"
-        tables = {label: _cells(r, unit, threshold, distinct) for (ind, label), r in rows.items() if ind == bound.id}
+        tables = {label: _cells(r, flags[(ind, label)], unit) for (ind, label), r in rows.items() if ind == bound.id}
         now_label = report_period(bound, year)
         before_label = report_period(bound, compare) if compare else None
         lines = _lines(catalogue, bound, tables.get(now_label, {}), tables.get(before_label, {}) if compare else None)
