@@ -170,6 +170,34 @@ def compile_(indicator_id, period, dialect, indicators_dir):
 
 
 @main.command()
+@click.argument("indicator_ids", nargs=-1)
+@click.option("--update", is_flag=True, help="Write the snapshots that differ (review the diff before committing).")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
+              help="Snapshot folder (default: tests/snapshots beside the catalogue folder).")
+@indicators_option
+@friendly
+def snapshots(indicator_ids, update, directory, indicators_dir):
+    """Compare the committed SQL snapshots with what the compiler writes now (every period kind and dialect)."""
+    from .snapshots import compare_snapshots, write_snapshots
+    catalogue = _catalogue(indicators_dir)
+    ids = list(indicator_ids) or None
+    if ids:
+        catalogue.select(ids)
+    if update:
+        for path in write_snapshots(catalogue, directory, ids):
+            click.echo(f"wrote {path}", err=True)
+        return
+    differences = compare_snapshots(catalogue, directory, ids)
+    for d in differences:
+        click.echo(f"{d.path}: {d.kind}", err=True)
+    if differences:
+        click.echo("the compiled SQL differs from the committed snapshots: review the change, then run "
+                   "`indicators snapshots --update` and commit the new files", err=True)
+        sys.exit(1)
+    click.echo("ok: the compiled SQL matches the committed snapshots", err=True)
+
+
+@main.command()
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
               help="A .duckdb file (opened read-only) or a folder of <entity>.parquet/.csv files.")
 @click.option("--period", "periods", multiple=True, required=True, help="Repeatable: 2018, 2018H2, 2018Q4, 2018-12")

@@ -1,0 +1,229 @@
+-- period 2017
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2017-01-01' AS DATE) AND CAST('2017-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CASE WHEN (
+      sjukpenningfall.diagnoskod LIKE 'F%'
+    ) THEN 1 ELSE 0 END AS in_numerator
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS sjukpenningfall
+    ON sjukpenningfall.person_id = insats.person_id
+    AND sjukpenningfall.startdatum <= insats.startdatum
+    AND (
+      sjukpenningfall.slutdatum IS NULL
+      OR insats.startdatum <= sjukpenningfall.slutdatum
+    )
+    AND sjukpenningfall.ersattning = 'sjukpenning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CASE WHEN (
+      sjukpenningfall.diagnoskod LIKE 'F%'
+    ) THEN 1 ELSE 0 END AS in_numerator
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS sjukpenningfall
+    ON sjukpenningfall.person_id = insats.person_id
+    AND sjukpenningfall.startdatum <= insats.startdatum
+    AND (
+      sjukpenningfall.slutdatum IS NULL
+      OR insats.startdatum <= sjukpenningfall.slutdatum
+    )
+    AND sjukpenningfall.ersattning = 'sjukpenning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018H2
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-07-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CASE WHEN (
+      sjukpenningfall.diagnoskod LIKE 'F%'
+    ) THEN 1 ELSE 0 END AS in_numerator
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS sjukpenningfall
+    ON sjukpenningfall.person_id = insats.person_id
+    AND sjukpenningfall.startdatum <= insats.startdatum
+    AND (
+      sjukpenningfall.slutdatum IS NULL
+      OR insats.startdatum <= sjukpenningfall.slutdatum
+    )
+    AND sjukpenningfall.ersattning = 'sjukpenning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018Q4
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-10-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CASE WHEN (
+      sjukpenningfall.diagnoskod LIKE 'F%'
+    ) THEN 1 ELSE 0 END AS in_numerator
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS sjukpenningfall
+    ON sjukpenningfall.person_id = insats.person_id
+    AND sjukpenningfall.startdatum <= insats.startdatum
+    AND (
+      sjukpenningfall.slutdatum IS NULL
+      OR insats.startdatum <= sjukpenningfall.slutdatum
+    )
+    AND sjukpenningfall.ersattning = 'sjukpenning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018-12
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-12-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CASE WHEN (
+      sjukpenningfall.diagnoskod LIKE 'F%'
+    ) THEN 1 ELSE 0 END AS in_numerator
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS sjukpenningfall
+    ON sjukpenningfall.person_id = insats.person_id
+    AND sjukpenningfall.startdatum <= insats.startdatum
+    AND (
+      sjukpenningfall.slutdatum IS NULL
+      OR insats.startdatum <= sjukpenningfall.slutdatum
+    )
+    AND sjukpenningfall.ersattning = 'sjukpenning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );

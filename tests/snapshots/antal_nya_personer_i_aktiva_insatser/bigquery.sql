@@ -1,0 +1,209 @@
+-- period 2017
+WITH population AS (
+  SELECT
+    person.kon AS by_kon,
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS measure_value
+  FROM samarbete AS samarbete
+  LEFT JOIN (
+    SELECT
+      insatser.samarbete_id AS anchor_key,
+      MIN(insatser.startdatum) AS value
+    FROM insats AS insatser
+    WHERE
+      NOT insatser.samarbete_id IS NULL
+    GROUP BY
+      insatser.samarbete_id
+  ) AS forsta_insatsdatum
+    ON forsta_insatsdatum.anchor_key = samarbete.samarbete_id
+  LEFT JOIN person AS person
+    ON person.person_id = samarbete.person_id
+  LEFT JOIN ersattningsfall AS fall
+    ON fall.fall_id = samarbete.fall_id
+  WHERE
+    forsta_insatsdatum.value BETWEEN CAST('2017-01-01' AS DATE) AND CAST('2017-12-31' AS DATE)
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  GROUPING(by_ersattning) AS grouping_ersattning,
+  by_ersattning,
+  COUNT(DISTINCT measure_value) AS value,
+  CAST(NULL AS INT64) AS numerator,
+  CAST(NULL AS INT64) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon),
+    (by_ersattning)
+  );
+
+-- period 2018
+WITH population AS (
+  SELECT
+    person.kon AS by_kon,
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS measure_value
+  FROM samarbete AS samarbete
+  LEFT JOIN (
+    SELECT
+      insatser.samarbete_id AS anchor_key,
+      MIN(insatser.startdatum) AS value
+    FROM insats AS insatser
+    WHERE
+      NOT insatser.samarbete_id IS NULL
+    GROUP BY
+      insatser.samarbete_id
+  ) AS forsta_insatsdatum
+    ON forsta_insatsdatum.anchor_key = samarbete.samarbete_id
+  LEFT JOIN person AS person
+    ON person.person_id = samarbete.person_id
+  LEFT JOIN ersattningsfall AS fall
+    ON fall.fall_id = samarbete.fall_id
+  WHERE
+    forsta_insatsdatum.value BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  GROUPING(by_ersattning) AS grouping_ersattning,
+  by_ersattning,
+  COUNT(DISTINCT measure_value) AS value,
+  CAST(NULL AS INT64) AS numerator,
+  CAST(NULL AS INT64) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon),
+    (by_ersattning)
+  );
+
+-- period 2018H2
+WITH population AS (
+  SELECT
+    person.kon AS by_kon,
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS measure_value
+  FROM samarbete AS samarbete
+  LEFT JOIN (
+    SELECT
+      insatser.samarbete_id AS anchor_key,
+      MIN(insatser.startdatum) AS value
+    FROM insats AS insatser
+    WHERE
+      NOT insatser.samarbete_id IS NULL
+    GROUP BY
+      insatser.samarbete_id
+  ) AS forsta_insatsdatum
+    ON forsta_insatsdatum.anchor_key = samarbete.samarbete_id
+  LEFT JOIN person AS person
+    ON person.person_id = samarbete.person_id
+  LEFT JOIN ersattningsfall AS fall
+    ON fall.fall_id = samarbete.fall_id
+  WHERE
+    forsta_insatsdatum.value BETWEEN CAST('2018-07-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  GROUPING(by_ersattning) AS grouping_ersattning,
+  by_ersattning,
+  COUNT(DISTINCT measure_value) AS value,
+  CAST(NULL AS INT64) AS numerator,
+  CAST(NULL AS INT64) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon),
+    (by_ersattning)
+  );
+
+-- period 2018Q4
+WITH population AS (
+  SELECT
+    person.kon AS by_kon,
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS measure_value
+  FROM samarbete AS samarbete
+  LEFT JOIN (
+    SELECT
+      insatser.samarbete_id AS anchor_key,
+      MIN(insatser.startdatum) AS value
+    FROM insats AS insatser
+    WHERE
+      NOT insatser.samarbete_id IS NULL
+    GROUP BY
+      insatser.samarbete_id
+  ) AS forsta_insatsdatum
+    ON forsta_insatsdatum.anchor_key = samarbete.samarbete_id
+  LEFT JOIN person AS person
+    ON person.person_id = samarbete.person_id
+  LEFT JOIN ersattningsfall AS fall
+    ON fall.fall_id = samarbete.fall_id
+  WHERE
+    forsta_insatsdatum.value BETWEEN CAST('2018-10-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  GROUPING(by_ersattning) AS grouping_ersattning,
+  by_ersattning,
+  COUNT(DISTINCT measure_value) AS value,
+  CAST(NULL AS INT64) AS numerator,
+  CAST(NULL AS INT64) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon),
+    (by_ersattning)
+  );
+
+-- period 2018-12
+WITH population AS (
+  SELECT
+    person.kon AS by_kon,
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS measure_value
+  FROM samarbete AS samarbete
+  LEFT JOIN (
+    SELECT
+      insatser.samarbete_id AS anchor_key,
+      MIN(insatser.startdatum) AS value
+    FROM insats AS insatser
+    WHERE
+      NOT insatser.samarbete_id IS NULL
+    GROUP BY
+      insatser.samarbete_id
+  ) AS forsta_insatsdatum
+    ON forsta_insatsdatum.anchor_key = samarbete.samarbete_id
+  LEFT JOIN person AS person
+    ON person.person_id = samarbete.person_id
+  LEFT JOIN ersattningsfall AS fall
+    ON fall.fall_id = samarbete.fall_id
+  WHERE
+    forsta_insatsdatum.value BETWEEN CAST('2018-12-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  GROUPING(by_ersattning) AS grouping_ersattning,
+  by_ersattning,
+  COUNT(DISTINCT measure_value) AS value,
+  CAST(NULL AS INT64) AS numerator,
+  CAST(NULL AS INT64) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon),
+    (by_ersattning)
+  );

@@ -1,0 +1,239 @@
+-- period 2017
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2017-01-01' AS DATE) AND CAST('2017-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CAST((
+      (
+        CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
+      ) + 1
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
+    ON aktivitetsersattningsfall.person_id = insats.person_id
+    AND aktivitetsersattningsfall.startdatum <= insats.startdatum
+    AND (
+      aktivitetsersattningsfall.slutdatum IS NULL
+      OR insats.startdatum <= aktivitetsersattningsfall.slutdatum
+    )
+    AND aktivitetsersattningsfall.ersattning = 'aktivitetsersattning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CAST((
+      (
+        CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
+      ) + 1
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
+    ON aktivitetsersattningsfall.person_id = insats.person_id
+    AND aktivitetsersattningsfall.startdatum <= insats.startdatum
+    AND (
+      aktivitetsersattningsfall.slutdatum IS NULL
+      OR insats.startdatum <= aktivitetsersattningsfall.slutdatum
+    )
+    AND aktivitetsersattningsfall.ersattning = 'aktivitetsersattning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018H2
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-07-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CAST((
+      (
+        CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
+      ) + 1
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
+    ON aktivitetsersattningsfall.person_id = insats.person_id
+    AND aktivitetsersattningsfall.startdatum <= insats.startdatum
+    AND (
+      aktivitetsersattningsfall.slutdatum IS NULL
+      OR insats.startdatum <= aktivitetsersattningsfall.slutdatum
+    )
+    AND aktivitetsersattningsfall.ersattning = 'aktivitetsersattning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018Q4
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-10-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CAST((
+      (
+        CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
+      ) + 1
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
+    ON aktivitetsersattningsfall.person_id = insats.person_id
+    AND aktivitetsersattningsfall.startdatum <= insats.startdatum
+    AND (
+      aktivitetsersattningsfall.slutdatum IS NULL
+      OR insats.startdatum <= aktivitetsersattningsfall.slutdatum
+    )
+    AND aktivitetsersattningsfall.ersattning = 'aktivitetsersattning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
+
+-- period 2018-12
+WITH candidates AS (
+  SELECT
+    insats.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY insats.person_id
+      ORDER BY insats.startdatum ASC, insats.insats_id ASC
+    ) AS unit_rank
+  FROM insats AS insats
+  WHERE
+    insats.startdatum BETWEEN CAST('2018-12-01' AS DATE) AND CAST('2018-12-31' AS DATE)
+    AND insats.finansiar = 'samordningsforbund'
+), population AS (
+  SELECT
+    person.kon AS by_kon,
+    CAST((
+      (
+        CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
+      ) + 1
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+  FROM candidates AS insats
+  LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
+    ON aktivitetsersattningsfall.person_id = insats.person_id
+    AND aktivitetsersattningsfall.startdatum <= insats.startdatum
+    AND (
+      aktivitetsersattningsfall.slutdatum IS NULL
+      OR insats.startdatum <= aktivitetsersattningsfall.slutdatum
+    )
+    AND aktivitetsersattningsfall.ersattning = 'aktivitetsersattning'
+  LEFT JOIN person AS person
+    ON person.person_id = insats.person_id
+  WHERE
+    insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
+)
+SELECT
+  GROUPING(by_kon) AS grouping_kon,
+  by_kon,
+  AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n
+FROM population
+GROUP BY
+  GROUPING SETS (
+    (),
+    (by_kon)
+  );
