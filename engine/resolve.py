@@ -110,6 +110,7 @@ class BoundIndicator:
     breakdowns: list[Breakdown]
     measure: Measure
     value_type: str = "integer"
+    info: Any = None  # engine.info.IndicatorInfo
 
 
 # ---------------------------------------------------------------- scopes and binding
@@ -696,8 +697,9 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundI
     if len(diags.errors) > errors_before or period is None or where is None or measure is None \
             or breakdowns is None:
         return None
+    from .info import read_info
     return BoundIndicator(data["id"], data, doc.file, entity_name, alias, period[0], selection, second.joins,
-                          where, breakdowns, measure)
+                          where, breakdowns, measure, info=read_info(doc))
 
 
 def _field_binder(ctx: _Ctx, scope: Scope, fname: str, fspec: dict):
