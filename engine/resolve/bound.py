@@ -1,0 +1,113 @@
+"""The bound data types: what resolve hands to plan. Frozen values over sqlglot expressions.
+
+Every name of an indicator is bound to a join alias here; nothing below knows YAML, and
+nothing here knows periods or dialects (the period's days are `PeriodValue` placeholders,
+replaced when one period is planned).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..info import IndicatorInfo
+from ..model import Column, Temporal
+
+
+@dataclass(frozen=True)
+class ToOneJoin:
+    """LEFT JOIN entity AS alias ON alias.key = left_alias.foreign_key (many-to-one: no fan-out)."""
+    alias: str
+    entity: str
+    key: str
+    left_alias: str
+    foreign_key: str
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step inside a related-rows subquery."""
+    alias: str
+    entity: str
+    on_left: exp.Expression | None   # None for the first hop
+    on_right: exp.Expression | None
+
+
+@dataclass(frozen=True)
+class RelatedJoin:
+    """LEFT JOIN (SELECT anchor_key, AGG(..) AS value FROM hops WHERE .. GROUP BY anchor_key) AS alias.
+
+    Rows reached over one-to-many relationships are aggregated per anchor before the
+    join, so a unit keeps exactly one row.
+    """
+    alias: str
+    anchor_alias: str
+    anchor_key: str          # key column of the anchor entity
+    hops: list[Hop]
+    link: exp.Expression     # the column of the first hop that refers to the anchor
+    inner_joins: list
+    where: list[exp.Expression]
+    aggregate: str           # count, min, max, sum
+    value: exp.Expression | None
+
+
+@dataclass(frozen=True)
+class LookupJoin:
+    """LEFT JOIN entity AS alias ON match AND start <= on AND (end IS NULL OR on <= end) AND where."""
+    alias: str
+    entity: str
+    temporal: Temporal
+    root_alias: str
+    on: exp.Expression
+    where: list[exp.Expression]
+
+
+Join = ToOneJoin | RelatedJoin | LookupJoin
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    name: str
+    expr: exp.Expression
+    column: Column | None = None   # the model column of the last path segment (labels, title, values)
+
+
+@dataclass(frozen=True)
+class Measure:
+    kind: str
+    value: exp.Expression | None = None       # mean/median/sum/percentile/count_distinct
+    numerator: exp.Expression | None = None   # share
+    p: float | None = None                    # percentile
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One unit per partition key: the first row by `order` (ascending, NULLs last)."""
+    partition: exp.Expression
+    order: list[exp.Expression]
+    joins: list
+    where: list[exp.Expression]
+
+
+@dataclass(frozen=True)
+class BoundIndicator:
+    id: str
+    file: str
+    entity: str
+    alias: str
+    period: exp.Expression
+    selection: Selection | None
+    joins: list
+    where: list[exp.Expression]
+    breakdowns: list[Breakdown]
+    measure: Measure
+    info: IndicatorInfo
+
+
+@dataclass(frozen=True)
+class BoundRule:
+    entity: str
+    name: str
+    condition: exp.Expression
+    joins: list[ToOneJoin]
+    text: str

@@ -1,0 +1,509 @@
+"""Binding one indicator: its population (fields, conditions, one_per, lookups, require),
+measure, breakdowns and published figures, against the model.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..diagnostics import Diagnostics, did_you_mean
+from ..expressions import Source, column_path, node_offset, parse_expression
+from ..info import read_info
+from ..load import Document
+from ..model import NUMERIC, Column, Model
+from .annotate import unparen
+from .bound import BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection
+from .expression import bind_expression
+from .scope import Bound, Scope, Special, walk
+
+
+def get(data, path):
+    """The value at a path of keys and indexes in loaded YAML data."""
+    for key in path:
+        data = data[key]
+    return data
+
+
+class Context:
+    """What binding one indicator needs: the document, model and diagnostics."""
+
+    def __init__(self, doc: Document, model: Model, diags: Diagnostics):
+        self.doc, self.model, self.diags = doc, model, diags
+
+    def source(self, path: tuple) -> Source:
+        value = get(self.doc.data, path)
+        return Source(value, self.doc.pos(path), 1 if tuple(path) in self.doc.quoted else 0)
+
+    def parse(self, path: tuple):
+        src = self.source(path)
+        return parse_expression(src, self.diags), src
+
+    def expression(self, path: tuple, scope: Scope, want: str | None = None, what: str = "") -> Bound | None:
+        tree, src = self.parse(path)
+        if tree is None:
+            return None
+        bound = bind_expression(tree, scope, src, self.diags)
+        if bound is None:
+            return None
+        expr, etype = bound
+        if want == "boolean" and etype not in ("boolean", "null"):
+            self.diags.error(src.position, "E_TYPE", f"a condition must be true or false, but '{src.text}' is {etype}",
+                             "compare it, e.g. utfall = 'arbete', or test it with IS NOT NULL")
+            return None
+        if want == "numeric" and etype not in NUMERIC:
+            human = {"varchar": "text", "date": "a date", "boolean": "true/false"}.get(etype, etype)
+            self.diags.error(src.position, "E_TYPE", f"{what} needs a number, but '{src.text}' is {human}",
+                             "use a numeric column or day arithmetic such as slutdatum - startdatum")
+            return None
+        if want == "date" and etype != "date":
+            self.diags.error(src.position, "E_TYPE", f"{what} must be a date, but '{src.text}' is {etype}",
+                             "name a date column, e.g. datum or startdatum")
+            return None
+        return expr, etype
+
+    def conditions(self, path: tuple, scope: Scope) -> list[exp.Expression] | None:
+        """A condition or list of conditions (strings or {exists: ...}) to a list of expressions."""
+        value = get(self.doc.data, path)
+        items = [(path, value)] if not isinstance(value, list) else [(path + (i,), v) for i, v in enumerate(value)]
+        result, ok = [], True
+        for ipath, item in items:
+            if isinstance(item, dict):
+                bound = self.exists(ipath, scope)
+            else:
+                found = self.expression(ipath, scope, want="boolean")
+                bound = found[0] if found else None
+            if bound is None:
+                ok = False
+            else:
+                result.append(bound)
+        return result if ok else None
+
+    def exists(self, path: tuple, scope: Scope) -> exp.Expression | None:
+        spec = get(self.doc.data, path)
+        parts = tuple(spec["exists"].split("."))
+        where_path = path + ("where",) if "where" in spec else None
+        if len(parts) == 1 and isinstance(scope.special.get(parts[0]), Lookup):
+            return scope.special[parts[0]].exists(self, where_path)  # type: ignore[attr-defined]
+        related = related_path(self, scope, parts, path + ("exists",))
+        if related is None:
+            return None
+        kind, payload = related
+        if kind == "to_one":
+            entity, alias = payload
+            conds = [exp.column(self.model.entities[entity].key, table=alias).is_(exp.null()).not_()]
+            if where_path:
+                inner = Scope(self.model, entity, alias, scope.joins)
+                more = self.conditions(where_path, inner)
+                if more is None:
+                    return None
+                conds += more
+            return exp.and_(*conds) if len(conds) > 1 else conds[0]
+        join = make_related_join(self, scope, payload, where_path, "count", None, "exists_" + "_".join(parts))
+        if join is None:
+            return None
+        return exp.column("anchor_key", table=join.alias).is_(exp.null()).not_()
+
+
+def related_path(ctx: Context, scope: Scope, parts: tuple, pos_path: tuple):
+    """Split a relationship path into the to-one prefix and the to-many hops."""
+    found = walk(ctx.model, scope.entity, parts)
+    if found.stopped_at is not None:
+        i = found.stopped_at
+        entity = found.entity
+        ent = ctx.model.entities[entity]
+        ctx.diags.error(ctx.doc.pos(pos_path), "E_UNKNOWN_RELATIONSHIP", f"'{entity}' has no relationship '{parts[i]}'",
+                        did_you_mean(parts[i], list(ent.relationships) + (list(scope.special) if i == 0 else [])))
+        return None
+    many = found.to_many_at()
+    if many is not None:
+        anchor = scope.to_one(parts[:many], ctx.source(pos_path), exp.null(), ctx.diags)
+        if anchor is None:
+            return None
+        return "to_many", (anchor, parts[many:])
+    to_one = scope.to_one(parts, ctx.source(pos_path), exp.null(), ctx.diags)
+    return ("to_one", to_one) if to_one else None
+
+
+def make_related_join(ctx: Context, scope: Scope, payload, where_path, aggregate, column, wish) -> RelatedJoin | None:
+    (anchor_entity, anchor_alias), hops_parts = payload
+    model = ctx.model
+    hops: list[Hop] = []
+    steps = walk(model, anchor_entity, hops_parts).steps  # related_path checked that every part is a relationship
+    prev_alias: str | None = None
+    link: exp.Expression | None = None
+    entity = anchor_entity
+    for i, rel in enumerate(steps):
+        alias = "__".join(hops_parts[: i + 1])
+        target = model.entities[rel.target]
+        if prev_alias is None:
+            link = exp.column(rel.foreign_key, table=alias)
+            hops.append(Hop(alias, rel.target, None, None))
+        elif rel.to_many:
+            hops.append(Hop(alias, rel.target, exp.column(rel.foreign_key, table=alias),
+                            exp.column(model.entities[entity].key, table=prev_alias)))
+        else:
+            hops.append(Hop(alias, rel.target, exp.column(target.key, table=alias),
+                            exp.column(rel.foreign_key, table=prev_alias)))
+        entity, prev_alias = rel.target, alias
+    assert prev_alias is not None and link is not None
+    inner = Scope(model, entity, prev_alias)
+    for hop in hops:
+        inner.paths[("__hop__", hop.alias)] = (hop.entity, hop.alias)
+    where: list[exp.Expression] = []
+    if where_path:
+        conds = ctx.conditions(where_path, inner)
+        if conds is None:
+            return None
+        where = conds
+    value = None
+    if column is not None:
+        value = column(inner)
+        if value is None:
+            return None
+    join = RelatedJoin(scope.new_alias(wish), anchor_alias, model.entities[anchor_entity].key, hops, link,
+                       inner.joins, where, aggregate, value)
+    scope.joins.append(join)
+    return join
+
+
+class Field(Special):
+    """A declared aggregate over related rows (`fields:`), joined once, on first use."""
+
+    def __init__(self, ctx: Context, scope: Scope, name: str, spec: dict):
+        self.ctx, self.scope, self.name, self.spec = ctx, scope, name, spec
+        self.made = False
+        self.join: tuple[RelatedJoin, str] | None = None
+
+    def bind(self, rest, src, node, diags):
+        if rest:
+            diags.error(src.at(node_offset(node)), "E_UNKNOWN_COLUMN",
+                        f"field '{self.name}' is a single value; '{self.name}.{'.'.join(rest)}' does not exist")
+            return None
+        if not self.made:
+            self.made, self.join = True, self._make()
+        if self.join is None:
+            return None
+        return exp.column("value", table=self.join[0].alias), self.join[1]
+
+    def _make(self) -> tuple[RelatedJoin, str] | None:
+        ctx, fspec = self.ctx, self.spec
+        path = ("population", "fields", self.name)
+        parts = tuple(fspec["of"].split("."))
+        aggregate = fspec["aggregate"]
+        hop_parts, col = (parts, None) if aggregate == "count" else (parts[:-1], parts[-1])
+        if not hop_parts:
+            ctx.diags.error(ctx.doc.pos(path + ("of",)), "E_FIELD_PATH",
+                            f"'{fspec['of']}' does not go through a relationship",
+                            "write relationship.column, e.g. insatser.startdatum")
+            return None
+        related = related_path(ctx, self.scope, hop_parts, path + ("of",))
+        if related is None:
+            return None
+        if related[0] == "to_one":
+            ctx.diags.error(ctx.doc.pos(path + ("of",)), "E_FIELD_PATH",
+                            f"'{fspec['of']}' leads to one row; a field aggregates over many",
+                            "use the column path directly in expressions instead of a field")
+            return None
+        holder: dict[str, str] = {}
+
+        def value(inner: Scope):
+            ent = ctx.model.entities[inner.entity]
+            if col not in ent.columns:
+                ctx.diags.error(ctx.doc.pos(path + ("of",)), "E_UNKNOWN_COLUMN",
+                                f"'{inner.entity}' has no column '{col}'", did_you_mean(col, ent.columns))
+                return None
+            ctype = ent.columns[col].type
+            if aggregate == "sum" and ctype not in NUMERIC:
+                ctx.diags.error(ctx.doc.pos(path + ("aggregate",)), "E_TYPE",
+                                f"sum needs a number, but '{col}' is {ctype}")
+                return None
+            holder["type"] = ctype
+            return exp.column(col, table=inner.alias)
+
+        join = make_related_join(ctx, self.scope, related[1], path + ("where",) if "where" in fspec else None,
+                                 aggregate, value if col else None, self.name)
+        if join is None:
+            return None
+        return join, holder.get("type", "bigint")
+
+
+class Lookup(Special):
+    """The row of a temporal relationship ongoing on a date of the unit (`lookups:`)."""
+
+    def __init__(self, ctx: Context, scope: Scope, name: str, spec: dict):
+        self.ctx, self.scope, self.name, self.spec = ctx, scope, name, spec
+        self.made = False
+        self.join: LookupJoin | None = None
+
+    def make(self) -> LookupJoin | None:
+        if not self.made:
+            self.made, self.join = True, self._make()
+        return self.join
+
+    def _make(self) -> LookupJoin | None:
+        ctx, scope, lspec, lname = self.ctx, self.scope, self.spec, self.name
+        model, diags, doc = ctx.model, ctx.diags, ctx.doc
+        path = ("population", "lookups", lname)
+        temporal = model.temporal.get(lspec["temporal"])
+        if temporal is None:
+            diags.error(doc.pos(path + ("temporal",)), "E_UNKNOWN_TEMPORAL",
+                        f"the model has no temporal relationship '{lspec['temporal']}'",
+                        did_you_mean(lspec["temporal"], model.temporal))
+            return None
+        unit_entity = model.entities[scope.entity]
+        if temporal.match_on not in unit_entity.columns:
+            diags.error(doc.pos(path + ("temporal",)), "E_LOOKUP_MATCH",
+                        f"'{scope.entity}' has no column '{temporal.match_on}' to match the lookup on")
+            return None
+        on = ctx.expression(path + ("on",), scope, want="date", what="the lookup date")
+        if on is None:
+            return None
+        alias = scope.new_alias(lname)
+        target = model.entities[temporal.entity]
+        inner = Scope(model, temporal.entity, alias, joins=[])
+        where = ctx.conditions(path + ("where",), inner) if "where" in lspec else []
+        if where is None:
+            return None
+        if inner.joins:
+            diags.error(doc.pos(path + ("where",)), "E_LOOKUP_WHERE",
+                        "a lookup's conditions may use only the columns of the looked-up entity",
+                        f"use columns of '{temporal.entity}' without a relationship path")
+            return None
+        fixed = {unparen(c.this).name for c in where if isinstance(c, exp.EQ)
+                 and isinstance(unparen(c.this), exp.Column) and isinstance(unparen(c.expression), exp.Literal)}
+        missing = [u for u in temporal.unique_per if u not in fixed]
+        if missing:
+            diags.error(doc.pos(path), "E_LOOKUP_AMBIGUOUS",
+                        f"lookup '{lname}' can match several '{temporal.entity}' rows on one date: only rows of "
+                        f"the same {', '.join(missing)} are known not to overlap",
+                        f"fix it in where, e.g. where: \"{missing[0]} = "
+                        f"'{(target.columns[missing[0]].values or ['...'])[0]}'\"")
+            return None
+        join = LookupJoin(alias, temporal.entity, temporal, scope.alias, on[0], where)
+        scope.joins.append(join)
+        scope.paths[(lname,)] = (temporal.entity, alias)
+        return join
+
+    def bind(self, rest, src, node, diags):
+        if self.make() is None:
+            return None
+        if not rest:
+            diags.error(src.at(node_offset(node)), "E_NOT_A_COLUMN",
+                        f"'{self.name}' is a lookup; name one of its columns, e.g. {self.name}.startdatum")
+            return None
+        return self.scope.walk_column((self.name, *rest), src, node, diags)  # (name,) is a registered path
+
+    def exists(self, ctx: Context, where_path) -> exp.Expression | None:
+        join = self.make()
+        if join is None:
+            return None
+        model = ctx.model
+        conds = [exp.column(model.entities[join.entity].key, table=join.alias).is_(exp.null()).not_()]
+        if where_path:
+            inner = Scope(model, join.entity, join.alias, self.scope.joins)
+            more = ctx.conditions(where_path, inner)
+            if more is None:
+                return None
+            conds += more
+        return exp.and_(*conds) if len(conds) > 1 else conds[0]
+
+    def column_decl(self, rest) -> Column | None:
+        temporal = self.ctx.model.temporal.get(self.spec["temporal"])
+        if temporal is None or not rest:
+            return None
+        from .scope import column_decl
+        return column_decl(self.ctx.model, temporal.entity, tuple(rest))
+
+
+def bind_measure(ctx: Context, scope: Scope) -> Measure | None:
+    spec = ctx.doc.data["measure"]
+    kind = spec["kind"]
+    diags, doc = ctx.diags, ctx.doc
+    needs_of = kind in ("count_distinct", "mean", "median", "sum", "percentile")
+    ok = True
+    if needs_of and "of" not in spec:
+        diags.error(doc.pos(("measure",)), "E_MEASURE_OF", f"a {kind} needs 'of': the value to aggregate",
+                    "e.g. of: slutdatum - startdatum" if kind != "count_distinct" else "e.g. of: person_id")
+        ok = False
+    if not needs_of and "of" in spec:
+        diags.error(doc.key_pos(("measure", "of")), "E_MEASURE_EXTRA", f"a {kind} takes no 'of'",
+                    "count counts the population's units; use count_distinct to count distinct values")
+        ok = False
+    if kind == "share" and "numerator" not in spec:
+        diags.error(doc.pos(("measure",)), "E_SHARE_NUMERATOR", "a share needs a numerator: the condition that "
+                    "puts a unit of the population in the numerator",
+                    "e.g. numerator: lamnat_sjukforsakringen")
+        ok = False
+    if kind != "share" and "numerator" in spec:
+        diags.error(doc.key_pos(("measure", "numerator")), "E_MEASURE_EXTRA",
+                    f"only a share has a numerator, this measure is a {kind}", "set kind: share")
+        ok = False
+    if kind == "percentile" and "p" not in spec:
+        diags.error(doc.pos(("measure",)), "E_PERCENTILE_P", "a percentile needs p, between 0 and 1",
+                    "e.g. p: 0.9")
+        ok = False
+    if kind != "percentile" and "p" in spec:
+        diags.error(doc.key_pos(("measure", "p")), "E_MEASURE_EXTRA", "only a percentile takes p")
+        ok = False
+    if not ok:
+        return None
+    value = numerator = None
+    if needs_of:
+        want = None if kind == "count_distinct" else "numeric"
+        bound = ctx.expression(("measure", "of"), scope, want=want, what=f"a {kind}")
+        if bound is None:
+            return None
+        value = bound[0]
+    if kind == "share":
+        conds = ctx.conditions(("measure", "numerator"), scope)
+        if conds is None:
+            return None
+        numerator = exp.and_(*conds) if len(conds) > 1 else conds[0]
+    return Measure(kind, value, numerator, spec.get("p"))
+
+
+def bind_breakdowns(ctx: Context, scope: Scope) -> list[Breakdown] | None:
+    data, model, diags, doc = ctx.doc.data, ctx.model, ctx.diags, ctx.doc
+    entity = model.entities[scope.entity]
+    specs = list(enumerate(data.get("breakdowns", [])))
+    names = [s.split(".")[-1] for _, s in specs]
+    omit = data.get("omit_kon_because")
+    kon_path = "person.kon" if "person" in entity.relationships else "kon" if "kon" in entity.columns else None
+    if "kon" in names and omit:
+        diags.error(doc.key_pos(("omit_kon_because",)), "E_KON_CONFLICT",
+                    "the indicator both breaks down by kon and gives a reason to omit it", "remove one of them")
+    result: list[Breakdown] = []
+    if "kon" not in names and not omit and kon_path is not None:  # individual-based: kon by default
+        parts = tuple(kon_path.split("."))
+        bound = scope.column(parts, Source(kon_path, doc.pos(("population", "entity"))), exp.null(), diags)
+        if bound:
+            result.append(Breakdown("kon", bound[0], scope.column_decl(parts)))
+    seen = set()
+    for i, spec in specs:
+        path = ("breakdowns", i)
+        name = spec.split(".")[-1]
+        if name in seen:
+            diags.error(doc.pos(path), "E_BREAKDOWN_DUPLICATE", f"breakdown '{name}' is listed twice")
+            continue
+        seen.add(name)
+        tree, src = ctx.parse(path)
+        if tree is None:
+            continue
+        if not isinstance(tree, exp.Column):
+            diags.error(doc.pos(path), "E_BREAKDOWN", f"a breakdown is a column path, not '{spec}'",
+                        "e.g. fall.ersattning")
+            continue
+        parts = column_path(tree)
+        bound = bind_expression(tree, scope, src, diags)
+        if bound is None:
+            continue
+        if bound[1] in ("double", "date"):
+            diags.error(doc.pos(path), "E_BREAKDOWN_TYPE",
+                        f"cannot break down by '{spec}': it is a {bound[1]}, not a category",
+                        "break down by a column with a few stored values, e.g. kon, ersattning, lan")
+            continue
+        result.append(Breakdown(name, bound[0], scope.column_decl(parts)))
+    if "kon" in names:  # keep kon first, as in the reports
+        result.sort(key=lambda b: b.name != "kon")
+    return result
+
+
+def _figure_requirements(holds: str) -> tuple[str, ...]:
+    return {
+        "rounds_to": ("period", "value", "precision"),
+        "above": ("period", "value"), "below": ("period", "value"),
+        "between": ("period", "min", "max"),
+        "about": ("period", "value", "tolerance"),
+        "lower_than": ("period", "compare_to"), "higher_than": ("period", "compare_to"),
+        "increasing": ("periods",), "within_relative": ("periods", "tolerance"),
+    }[holds]
+
+
+def check_published(ctx: Context, breakdowns: list[Breakdown] | None) -> None:
+    data, diags, doc = ctx.doc.data, ctx.diags, ctx.doc
+    known = {b.name: b for b in breakdowns or []}
+    for i, figure in enumerate(data.get("published", [])):
+        path = ("published", i)
+        holds = figure.get("holds", "rounds_to")
+        for key in _figure_requirements(holds):
+            if key not in figure:
+                diags.error(doc.pos(path), "E_PUBLISHED", f"a published figure that holds '{holds}' needs '{key}'",
+                            f"add {key}:")
+        if "period" in figure and "periods" in figure:
+            diags.error(doc.key_pos(path + ("periods",)), "E_PUBLISHED", "give either period or periods, not both")
+        for key, value in figure.get("breakdown", {}).items():
+            if breakdowns is not None and key not in known:
+                diags.error(doc.key_pos(path + ("breakdown", key)), "E_PUBLISHED_BREAKDOWN",
+                            f"the figure is for breakdown '{key}', which the indicator does not have",
+                            did_you_mean(key, known) or "the indicator has no breakdown besides the total")
+            elif breakdowns is not None:
+                column = known[key].column
+                if column is not None and column.values and value not in column.values:
+                    diags.error(doc.pos(path + ("breakdown", key)), "E_PUBLISHED_BREAKDOWN",
+                                f"'{value}' is not a value of {key}", did_you_mean(str(value), column.values))
+
+
+def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundIndicator | None:
+    """Bind one schema-valid indicator document; None after recording its errors."""
+    ctx = Context(doc, model, diags)
+    data = doc.data
+    errors_before = len(diags.errors)
+    pop = data["population"]
+    entity_name = pop["entity"]
+    if entity_name not in model.entities:
+        diags.error(doc.pos(("population", "entity")), "E_UNKNOWN_ENTITY",
+                    f"unknown entity '{entity_name}'", did_you_mean(entity_name, model.entities))
+        return None
+    alias = entity_name
+    one_per = pop.get("one_per")
+
+    # scopes: with one_per, rows are first selected (candidates), then the unit is described
+    first = Scope(model, entity_name, alias)
+    second = Scope(model, entity_name, alias) if one_per else first
+
+    fields_spec = pop.get("fields", {})
+    for scope in {id(first): first, id(second): second}.values():
+        for fname, fspec in fields_spec.items():
+            scope.special[fname] = Field(ctx, scope, fname, fspec)
+    lookups_spec = pop.get("lookups", {})
+    for lname in lookups_spec:
+        if lname in fields_spec or lname in model.entities[entity_name].relationships \
+                or lname in model.entities[entity_name].columns:
+            diags.error(doc.key_pos(("population", "lookups", lname)), "E_NAME_CLASH",
+                        f"lookup name '{lname}' is already a column, relationship or field of '{entity_name}'",
+                        "choose another name, e.g. sjukpenningfall")
+    for fname in fields_spec:
+        if fname in model.entities[entity_name].relationships or fname in model.entities[entity_name].columns:
+            diags.error(doc.key_pos(("population", "fields", fname)), "E_NAME_CLASH",
+                        f"field name '{fname}' is already a column or relationship of '{entity_name}'",
+                        "choose another name")
+    for lname, lspec in lookups_spec.items():
+        second.special[lname] = Lookup(ctx, second, lname, lspec)
+        if one_per:
+            first.forbidden[lname] = (f"lookup '{lname}' is made on the selected unit and cannot be used before "
+                                      "the selection (period, where, one_per)",
+                                      "move this condition to population.require")
+
+    for fname in fields_spec:  # bind every field, used or not, so its errors are reported
+        first.special[fname].bind((), Source(fname, doc.pos(("population", "fields", fname))), exp.null(), diags)
+    period = ctx.expression(("population", "period"), first, want="date", what="the period date")
+    where = ctx.conditions(("population", "where"), first) if "where" in pop else []
+    selection = None
+    if one_per:
+        key = ctx.expression(("population", "one_per", "key"), first)
+        order = [ctx.expression(("population", "one_per", "first_by", i), first)
+                 for i in range(len(one_per["first_by"]))]
+        if key and all(order) and where is not None:
+            selection = Selection(key[0], [o[0] for o in order if o], first.joins, where)
+        where = ctx.conditions(("population", "require"), second) if "require" in pop else []
+    elif "require" in pop:
+        more = ctx.conditions(("population", "require"), first)
+        where = (where or []) + more if where is not None and more is not None else None
+
+    measure = bind_measure(ctx, second)
+    breakdowns = bind_breakdowns(ctx, second)
+    check_published(ctx, breakdowns)
+    if len(diags.errors) > errors_before or period is None or where is None or measure is None \
+            or breakdowns is None:
+        return None
+    return BoundIndicator(data["id"], doc.file, entity_name, alias, period[0], selection, second.joins,
+                          where, breakdowns, measure, read_info(doc))
