@@ -14,7 +14,7 @@ from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
 from .disclosure import flag_rows
-from .fixtures import FixtureResult, default_fixtures_dir, fixture_files, load_fixture, run_fixture
+from .fixtures import FixtureResult, fixture_files, load_fixture, run_fixture
 from .periods import Period, PeriodError, parse_period
 from .plan import plan_query
 from .render import CompileRefused, build_query, render_sql
@@ -107,7 +107,7 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
           indicator_ids: list[str] | None = None, progress=None, mapping=None) -> CheckResult:
     """Hold every published figure (of the given periods) against the data; change alerts besides."""
-    from .check import change_alerts, check_figures, figure_periods, needed_runs, published_figures
+    from .check import change_alerts, check_figures, needed_runs, published_figures
     figures: list = []
     def select():
         wanted = [p.label for p in periods(period_texts)] if period_texts else None
@@ -121,7 +121,7 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
                                           "leave out --period/--indicator to check every published figure")])
     dataset = _open(catalogue, data, mapping, [select])
     rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
-    own = list(dict.fromkeys((ind, p) for ind, _, figure in figures for p in figure_periods(figure)))
+    own = list(dict.fromkeys((ind, p) for ind, figure in figures for p in figure.needed_periods))
     return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows))
 
 
@@ -155,8 +155,8 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
             raise EngineError(problems)
         keys.extend(report_runs(catalogue, year, compare))
         labels = {label for _, label in keys}
-        figures.extend(f for f in published_figures(catalogue, sorted({i for i, _ in keys}))
-                       if (f[2].get("period") or f[2]["periods"][-1]) in labels)
+        figures.extend((ind, f) for ind, f in published_figures(catalogue, sorted({i for i, _ in keys}))
+                       if (f.period or f.periods[-1]) in labels)
         if not keys:
             raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_NO_REPORT",
                                           "no indicator belongs to a report", "add report: <key> to an indicator")])
@@ -228,10 +228,28 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     return compare_rows(before, after)
 
 
+def init_catalogue(target: Path | str) -> list[Path]:
+    """Write a catalogue skeleton into a new or empty folder (see engine.scaffold); returns its files."""
+    from .scaffold import init_catalogue as write
+    return write(target)
+
+
+def fixtures_dir(catalogue: Catalogue) -> Path:
+    """`fixtures/` beside the catalogue folder (as `tests/snapshots`), so a catalogue kept elsewhere has its own."""
+    return catalogue.directory.resolve().parent / "fixtures"
+
+
 def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
                   directory: Path | str | None = None) -> list[FixtureResult]:
-    """Run the golden fixtures (of the given indicators); every indicator must have one."""
-    directory = Path(directory) if directory else default_fixtures_dir()
+    """Run the golden fixtures (of the given indicators); every indicator must have one.
+
+    `directory` defaults to `fixtures_dir(catalogue)`: for this project, the repository's fixtures/.
+    """
+    directory = Path(directory) if directory else fixtures_dir(catalogue)
+    if not directory.is_dir():
+        raise EngineError([Diagnostic(Position(str(directory)), "E_FILE_NOT_FOUND",
+                                      f"no fixtures folder: {directory}",
+                                      "write the golden fixtures there, or pass --fixtures DIR")])
     diags = Diagnostics()
     if indicator_ids:
         catalogue.select(indicator_ids)  # unknown ids are errors
@@ -250,4 +268,5 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
 
 
 __all__ = ["Catalogue", "check", "check_data", "demo_data", "report", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
-           "load_catalogue", "periods", "run", "test_fixtures"]
+           "fixtures_dir", "init_catalogue", "load_catalogue", "periods", "run",
+           "test_fixtures"]

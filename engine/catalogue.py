@@ -5,6 +5,7 @@ every file at once (it never stops at the first).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .validate import validate_schema
 MODEL_FILE = "model.yaml"
 PROJECT_FILE = "project.yaml"
 SCHEMA_LINE = "# yaml-language-server: $schema="
+ENGINE_SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 def default_indicators_dir() -> Path:
@@ -92,12 +94,28 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _check_schema_line(doc_text: str, file: str, diags: Diagnostics) -> None:
+def schema_reference(path: Path, directory: Path, kind: str = "indicator") -> str:
+    """The schema as a path relative to the file `path`, for its schema line.
+
+    A catalogue with its own `schemas/` folder (beside or in the catalogue folder, as
+    `indicators init` writes it) points there; any other file to the engine's schemas.
+    """
+    name = f"{kind}.schema.json"
+    catalogue = directory.resolve()
+    candidates = [catalogue.parent / "schemas" / name, catalogue / "schemas" / name]
+    schema = next((c for c in candidates if c.is_file()), ENGINE_SCHEMAS / name)
+    try:
+        return Path(os.path.relpath(schema, path.resolve().parent)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return schema.as_posix()
+
+
+def _check_schema_line(doc_text: str, path: Path, directory: Path, file: str, diags: Diagnostics) -> None:
     first = doc_text.splitlines()[0] if doc_text else ""
     if not first.startswith(SCHEMA_LINE):
         diags.warning(Position(file, 1, 1), "W_SCHEMA_LINE",
                       "the file does not start with the schema line, so editors cannot check it",
-                      f"add as first line: {SCHEMA_LINE}../engine/schemas/indicator.schema.json")
+                      f"add as first line: {SCHEMA_LINE}{schema_reference(path, directory)}")
 
 
 def load_model(directory: Path, diags: Diagnostics) -> Model | None:
@@ -174,7 +192,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         if doc is None:
             continue
         try:
-            _check_schema_line(path.read_text("utf-8"), display, diags)
+            _check_schema_line(path.read_text("utf-8"), path, directory, display, diags)
         except OSError:
             pass
         if not isinstance(doc.data, dict):

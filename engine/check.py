@@ -16,6 +16,7 @@ from fractions import Fraction
 from xml.etree import ElementTree as ET
 
 from .catalogue import Catalogue
+from .info import PublishedFigure
 from .periods import parse_period
 from .present import format_number
 
@@ -79,30 +80,19 @@ class CheckResult:
 
 
 def published_figures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
-                      periods: list[str] | None = None) -> list[tuple[str, int, dict]]:
-    """(indicator id, index, figure) of every published figure, optionally only for some periods."""
+                      periods: list[str] | None = None) -> list[tuple[str, PublishedFigure]]:
+    """(indicator id, figure) of every published figure, optionally only for some periods."""
     wanted = set(periods) if periods else None
-    result = []
-    for bound in catalogue.select(indicator_ids):
-        for i, figure in enumerate(bound.data.get("published", [])):
-            own = [figure["period"]] if "period" in figure else list(figure["periods"])
-            if wanted is None or wanted & set(own):
-                result.append((bound.id, i, figure))
-    return result
+    return [(bound.id, figure) for bound in catalogue.select(indicator_ids) for figure in bound.info.published
+            if wanted is None or wanted & set(figure.own_periods)]
 
 
-def figure_periods(figure: dict) -> list[str]:
-    """Every period whose rows the figure needs."""
-    if "periods" in figure:
-        return list(figure["periods"])
-    return [figure["period"]] + ([figure["compare_to"]] if "compare_to" in figure else [])
-
-
-def needed_runs(catalogue: Catalogue, figures: list[tuple[str, int, dict]], with_previous: bool = True) -> list[Key]:
+def needed_runs(catalogue: Catalogue, figures: list[tuple[str, PublishedFigure]],
+                with_previous: bool = True) -> list[Key]:
     """The (indicator, period) pairs to compute: every figure's periods and, for alerts, the ones before."""
     keys: dict[Key, None] = {}
-    for ind, _, figure in figures:
-        for period in figure_periods(figure):
+    for ind, figure in figures:
+        for period in figure.needed_periods:
             keys[(ind, period)] = None
             if with_previous:
                 keys[(ind, parse_period(period).previous().label)] = None
@@ -145,33 +135,32 @@ def _show(value, unit: str, extra: int = 1) -> str:
     return format_number(float(value), unit, 0 if unit == "count" and float(value).is_integer() else extra)
 
 
-def _claim(figure: dict, unit: str) -> str:
+def _claim(figure: PublishedFigure, unit: str) -> str:
     """The published claim in Swedish, e.g. '58 %', 'över 50 %', 'ökar 2016–2018'."""
-    holds = figure.get("holds", "rounds_to")
+    holds = figure.holds
     if holds == "rounds_to":
-        decimals = _decimals(figure["precision"]) - (2 if unit == "share" else 0)
-        return format_number(figure["value"], unit, max(decimals, 0))
+        decimals = _decimals(figure.precision) - (2 if unit == "share" else 0)
+        return format_number(figure.value, unit, max(decimals, 0))
     if holds in ("above", "below"):
-        return ("över " if holds == "above" else "under ") + format_number(figure["value"], unit, 0)
+        return ("över " if holds == "above" else "under ") + format_number(figure.value, unit, 0)
     if holds == "between":
-        return f"mellan {format_number(figure['min'], unit, 0)} och {format_number(figure['max'], unit, 0)}"
+        return f"mellan {format_number(figure.min, unit, 0)} och {format_number(figure.max, unit, 0)}"
     if holds == "about":
-        spread = _amount(figure["tolerance"], unit) if unit == "share" else format_number(figure["tolerance"], unit)
-        return f"cirka {format_number(figure['value'], unit, 0)} (±{spread})"
+        spread = _amount(figure.tolerance, unit) if unit == "share" else format_number(figure.tolerance, unit)
+        return f"cirka {format_number(figure.value, unit, 0)} (±{spread})"
     if holds == "lower_than":
-        return f"lägre än {figure['compare_to']}"
+        return f"lägre än {figure.compare_to}"
     if holds == "higher_than":
-        return f"högre än {figure['compare_to']}"
+        return f"högre än {figure.compare_to}"
     if holds == "increasing":
-        return "ökar varje år " + "–".join([figure["periods"][0], figure["periods"][-1]])
-    return f"inom ±{format_number(figure['tolerance'], 'share', 0)} av året före"
+        return "ökar varje år " + "–".join([figure.periods[0], figure.periods[-1]])
+    return f"inom ±{format_number(figure.tolerance, 'share', 0)} av året före"
 
 
-def hold(figure: dict, unit: str, rows: dict[str, list[dict]]) -> tuple[bool, str, str, float | None]:
+def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict]]) -> tuple[bool, str, str, float | None]:
     """(holds, reason, computed text, computed value) for one figure; `rows` maps period → rows."""
-    holds = figure.get("holds", "rounds_to")
-    breakdown = figure.get("breakdown", {})
-    periods = figure_periods(figure)
+    holds, breakdown = figure.holds, figure.breakdown
+    periods = figure.needed_periods
     values = {p: _exact(_find(rows.get(p), breakdown), unit) for p in periods}
     missing = [p for p, v in values.items() if v is None]
     computed = ", ".join(f"{p}: {_show(v, unit, 2)}" for p, v in values.items()) if len(periods) > 1 \
@@ -183,51 +172,48 @@ def hold(figure: dict, unit: str, rows: dict[str, list[dict]]) -> tuple[bool, st
             else "no value (empty population)"
         return False, f"not computable for {', '.join(missing)}: {what}", computed, first_float
     if holds == "rounds_to":
-        published, half = Fraction(str(figure["value"])), Fraction(str(figure["precision"])) / 2
+        published, half = Fraction(str(figure.value)), Fraction(str(figure.precision)) / 2
         ok = published - half <= first < published + half
         return ok, "" if ok else f"does not round to the published figure (needs [{float(published - half):g}, " \
                                  f"{float(published + half):g}))", computed, first_float
     if holds in ("above", "below", "about", "between"):
         if holds == "above":
-            ok, need = first > Fraction(str(figure["value"])), f"needs > {figure['value']:g}"
+            ok, need = first > Fraction(str(figure.value)), f"needs > {figure.value:g}"
         elif holds == "below":
-            ok, need = first < Fraction(str(figure["value"])), f"needs < {figure['value']:g}"
+            ok, need = first < Fraction(str(figure.value)), f"needs < {figure.value:g}"
         elif holds == "between":
-            ok = Fraction(str(figure["min"])) <= first <= Fraction(str(figure["max"]))
-            need = f"needs {figure['min']:g} to {figure['max']:g}"
+            ok = Fraction(str(figure.min)) <= first <= Fraction(str(figure.max))
+            need = f"needs {figure.min:g} to {figure.max:g}"
         else:
-            ok = abs(first - Fraction(str(figure["value"]))) <= Fraction(str(figure["tolerance"]))
-            need = f"needs {figure['value']:g} ± {figure['tolerance']:g}"
+            ok = abs(first - Fraction(str(figure.value))) <= Fraction(str(figure.tolerance))
+            need = f"needs {figure.value:g} ± {figure.tolerance:g}"
         return ok, "" if ok else need, computed, first_float
     if holds in ("lower_than", "higher_than"):
-        other = values[figure["compare_to"]]
+        other = values[figure.compare_to]
         ok = first < other if holds == "lower_than" else first > other
-        return ok, "" if ok else f"{periods[0]} is not {holds.replace('_', ' ')} {figure['compare_to']}", \
+        return ok, "" if ok else f"{periods[0]} is not {holds.replace('_', ' ')} {figure.compare_to}", \
             computed, first_float
     ordered = [values[p] for p in periods]
     if holds == "increasing":
         bad = [f"{a}→{b}" for (a, x), (b, y) in zip(zip(periods, ordered), zip(periods[1:], ordered[1:])) if y <= x]
         return not bad, "" if not bad else "does not rise " + ", ".join(bad), computed, first_float
-    tol = Fraction(str(figure["tolerance"]))
+    tol = Fraction(str(figure.tolerance))
     bad = [f"{b} vs {a}" for (a, x), (b, y) in zip(zip(periods, ordered), zip(periods[1:], ordered[1:]))
            if x == 0 or abs(y - x) > tol * abs(x)]
     return not bad, "" if not bad else f"moved more than ±{float(tol):.0%}: " + ", ".join(bad), computed, first_float
 
 
-def check_figures(catalogue: Catalogue, figures: list[tuple[str, int, dict]],
+def check_figures(catalogue: Catalogue, figures: list[tuple[str, PublishedFigure]],
                   rows: dict[Key, list[dict]]) -> list[FigureCheck]:
     result = []
-    for ind, i, figure in figures:
-        bound = catalogue.get(ind)
-        unit = bound.data["unit"]
-        by_period = {p: rows.get((ind, p)) for p in figure_periods(figure)}
+    for ind, figure in figures:
+        unit = catalogue.get(ind).info.unit
+        by_period = {p: rows.get((ind, p)) for p in figure.needed_periods}
         ok, reason, computed, value = hold(figure, unit, by_period)
-        own = [figure["period"]] if "period" in figure else figure["periods"]
+        own = figure.own_periods
         label = own[0] if len(own) == 1 else f"{own[0]}–{own[-1]}"
-        position = catalogue.documents[ind].pos(("published", i))
-        result.append(FigureCheck(ind, label, figure.get("breakdown", {}), _claim(figure, unit), computed, ok, reason,
-                                  figure.get("text", ""), figure["source"], str(position), value,
-                                  figure_periods(figure)))
+        result.append(FigureCheck(ind, label, dict(figure.breakdown), _claim(figure, unit), computed, ok, reason,
+                                  figure.text, figure.source, str(figure.position), value, figure.needed_periods))
     return result
 
 
@@ -235,8 +221,8 @@ def check_figures(catalogue: Catalogue, figures: list[tuple[str, int, dict]],
 
 
 def change_limit(catalogue: Catalogue, indicator_id: str) -> dict:
-    bound = catalogue.get(indicator_id)
-    return bound.data.get("change_alert") or catalogue.project.change_alert.get(bound.data["unit"], {})
+    info = catalogue.get(indicator_id).info
+    return info.change_alert or catalogue.project.change_alert.get(info.unit, {})
 
 
 def _amount(change: float, unit: str, decimals: int = 0) -> str:
@@ -258,7 +244,7 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
         previous = parse_period(period).previous().label
         if not limit or (ind, previous) not in rows or (ind, period) not in rows:
             continue
-        unit = catalogue.get(ind).data["unit"]
+        unit = catalogue.get(ind).info.unit
         for row in rows[(ind, period)][:1]:
             before = _find(rows[(ind, previous)], row["breakdown"])
             if before is None or before["value"] is None or row["value"] is None:

@@ -123,6 +123,19 @@ def validate(paths, indicators_dir, fmt):
         click.echo(f"ok: {len(catalogue.indicators)} indicator(s) valid", err=True)
 
 
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@friendly
+def init(directory):
+    """Write a catalogue skeleton into a new or empty folder: model, project, one indicator, its fixture, schemas."""
+    files = api.init_catalogue(directory)
+    catalogue = directory / "indicators"
+    click.echo(f"wrote {len(files)} files into {directory}; next:\n"
+               f"  indicators validate --indicators {catalogue}\n"
+               f"  indicators test --indicators {catalogue}\n"
+               f"  indicators snapshots --update --indicators {catalogue}", err=True)
+
+
 @main.command("list")
 @indicators_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
@@ -130,8 +143,8 @@ def validate(paths, indicators_dir, fmt):
 def list_(indicators_dir, fmt):
     """List the catalogue's indicators."""
     catalogue = _catalogue(indicators_dir)
-    items = [{"id": i, "title": b.data["title"]["sv"], "title_en": b.data["title"]["en"],
-              "unit": b.data["unit"], "version": b.data["version"]}
+    items = [{"id": i, "title": b.info.title["sv"], "title_en": b.info.title["en"],
+              "unit": b.info.unit, "version": b.info.version}
              for i, b in sorted(catalogue.indicators.items())]
     if fmt == "json":
         click.echo(json.dumps([{"id": x["id"], "title": x["title"]} for x in items], ensure_ascii=False, indent=2))
@@ -163,7 +176,7 @@ def compile_(indicator_id, period, dialect, indicators_dir):
     (parsed,) = api.periods([period])
     sql = api.compile_indicator(catalogue, indicator_id, period, dialect)
     bound = catalogue.get(indicator_id)
-    click.echo(f"-- {bound.id} version {bound.data['version']}: {bound.data['title']['sv']}\n"
+    click.echo(f"-- {bound.id} version {bound.info.version}: {bound.info.title['sv']}\n"
                f"-- period {parsed.label} = {parsed.first} .. {parsed.last}, dialect {dialect}, "
                f"from {Path(bound.file).name}")
     click.echo(sql + ";")
@@ -259,7 +272,7 @@ def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
 
     body = []
     for c in changes:
-        unit = (catalogue.indicators.get(c.indicator) or before.indicators[c.indicator]).data["unit"]
+        unit = (catalogue.indicators.get(c.indicator) or before.indicators[c.indicator]).info.unit
         body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before, unit),
                      show(c.after, unit)])
     click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
@@ -445,7 +458,7 @@ def check_data(data, fmt, mapping, indicators_dir):
 @main.command("test")
 @click.argument("ids", nargs=-1)
 @click.option("--fixtures", "fixtures_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder of golden fixtures (default: the project's fixtures/).")
+              help="Folder of golden fixtures (default: fixtures/ beside the catalogue folder).")
 @indicators_option
 @friendly
 def test_(ids, fixtures_dir, indicators_dir):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from .catalogue import Catalogue
+from .info import PublishedFigure
 from .present import format_number
 
 TEXT = {
@@ -62,29 +63,31 @@ def _conditions(value, t) -> list[str]:
     return out
 
 
-def _figure(fig: dict, unit: str) -> str:
-    holds = fig.get("holds", "rounds_to")
-    when = fig.get("period") or "–".join(fig.get("periods", []))
-    where = "".join(f" {k}={v}" for k, v in fig.get("breakdown", {}).items())
+def _figure(fig: PublishedFigure, unit: str) -> str:
+    holds = fig.holds
+    when = fig.period or "–".join(fig.periods)
+    where = "".join(f" {k}={v}" for k, v in fig.breakdown.items())
     if holds == "rounds_to":
-        decimals = max(0, -int(round(math.log10(fig["precision"] * (100 if unit == "share" else 1)))))
-        claim = format_number(fig["value"], unit, decimals, thousands=" ")
+        decimals = max(0, -int(round(math.log10(fig.precision * (100 if unit == "share" else 1)))))
+        claim = format_number(fig.value, unit, decimals, thousands=" ")
     else:
-        parts = [f"{k} {fig[k]}" for k in ("value", "min", "max", "tolerance", "compare_to") if k in fig]
+        parts = [f"{k} {getattr(fig, k)}" for k in ("value", "min", "max", "tolerance", "compare_to")
+                 if getattr(fig, k) is not None]
         claim = f"{holds} ({', '.join(parts)})" if parts else holds
-    text = f' "{fig["text"]}"' if fig.get("text") else ""
-    return f"{when}{where}: {claim}{text} [{fig['source']}]"
+    text = f' "{fig.text}"' if fig.text else ""
+    return f"{when}{where}: {claim}{text} [{fig.source}]"
 
 
 def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> str:
     bound = catalogue.get(indicator_id)
-    data, model = bound.data, catalogue.model
+    info, model = bound.info, catalogue.model
+    data = catalogue.documents[indicator_id].data   # the population and measure as written, step by step
     pop = data["population"]
     entity = model.entities[pop["entity"]]
-    lines = [f"{data['id']} (version {data['version']}, unit: {data['unit']}, owner: {data['owner']})"]
+    lines = [f"{info.id} (version {info.version}, unit: {info.unit}, owner: {info.owner})"]
     for lang in languages:
         t = TEXT[lang]
-        lines += ["", f"[{lang}] {data['title'][lang]}", f"    {data['description'][lang]}", ""]
+        lines += ["", f"[{lang}] {info.title[lang]}", f"    {info.description[lang]}", ""]
         lines.append(f"{t['population']}: " + t["units"].format(entity=entity.name,
                                                                   plural=entity.plural.get(lang, entity.name)))
         lines.append("    " + t["period"].format(col=pop["period"]))
@@ -109,14 +112,14 @@ def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> 
         lines.append(f"{t['measure']}: " + t[m["kind"]].format(of=m.get("of"), num=num, p=m.get("p")))
         parts = [t["total"]] + [t["by"].format(b=b.name) for b in bound.breakdowns]
         lines.append(f"{t['breakdowns']}: " + ", ".join(parts))
-        if data.get("omit_kon_because"):
-            lines.append("    " + t["no_kon"].format(why=data["omit_kon_because"]))
+        if info.omit_kon_because:
+            lines.append("    " + t["no_kon"].format(why=info.omit_kon_because))
         used = _calculated_used(data, model)
         for name, desc in used:
             lines.append("    " + t["calc"].format(name=name, desc=desc.get(lang, "")))
-    if data.get("published"):
+    if info.published:
         lines += ["", f"{TEXT['sv']['published']} / {TEXT['en']['published']}:"]
-        lines += [f"    - {_figure(f, data['unit'])}" for f in data["published"]]
+        lines += [f"    - {_figure(f, info.unit)}" for f in info.published]
     return "\n".join(lines) + "\n"
 
 

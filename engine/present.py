@@ -87,7 +87,7 @@ def as_table(rows: list[dict], catalogue: Catalogue) -> str:
     body = []
     for r in rows:
         bound = catalogue.indicators.get(r["indicator"])
-        unit = bound.data["unit"] if bound else "count"
+        unit = bound.info.unit if bound else "count"
         decimals = 1 if unit in ("days", "years") and isinstance(r["value"], float) else None
         body.append([r["indicator"], r["period"], breakdown_label(catalogue, r["breakdown"]),
                      format_number(r["value"], unit, decimals),

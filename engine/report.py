@@ -93,7 +93,7 @@ SUPPRESSED = ".."
 
 def report_period(bound, year: str) -> str:
     """The period label an indicator is reported for in a year: 2018, 2018H2, 2018Q4 or 2018-12."""
-    part = bound.data.get("report_period", "year")
+    part = bound.info.report_period
     if part == "year":
         return year
     return f"{year}{part}" if part[0] in "HQ" else f"{year}-{part}"
@@ -108,7 +108,7 @@ def report_runs(catalogue: Catalogue, year: str, compare: str | None) -> list[tu
     """Every (indicator, period) a report needs: the year, the comparison year and the trend years."""
     keys: dict[tuple[str, str], None] = {}
     for bound in report_indicators(catalogue):
-        spec = catalogue.project.report(bound.data["report"])
+        spec = catalogue.project.report(bound.info.report)
         for y in [year] + ([compare] if compare else []) + trend_years(spec, year):
             keys[(bound.id, report_period(bound, y))] = None
     return list(keys)
@@ -117,11 +117,11 @@ def report_runs(catalogue: Catalogue, year: str, compare: str | None) -> list[tu
 def report_indicators(catalogue: Catalogue) -> list:
     """Indicators that belong to a report: in the project's order of reports, each in its declared order."""
     order = {spec.key: i for i, spec in enumerate(catalogue.project.reports)}
-    chosen = [b for b in catalogue.indicators.values() if b.data.get("report")]
+    chosen = [b for b in catalogue.indicators.values() if b.info.report]
 
     def place(bound):
-        listed = catalogue.project.report(bound.data["report"]).order
-        return (order.get(bound.data["report"], len(order)), bound.data["report"],
+        listed = catalogue.project.report(bound.info.report).order
+        return (order.get(bound.info.report, len(order)), bound.info.report,
                 listed.index(bound.id) if bound.id in listed else len(listed), bound.id)
     return sorted(chosen, key=place)
 
@@ -173,7 +173,7 @@ def _order(catalogue: Catalogue, dimension: str, categories) -> list:
 
 def _lines(catalogue: Catalogue, bound, now: dict, before: dict | None) -> list[Line]:
     # a category with no unit in one of the periods: a count of nothing is 0, a mean has no value
-    empty = Cell(0, 0, "0") if bound.data["unit"] == "count" else Cell(None, None, NO_VALUE)
+    empty = Cell(0, 0, "0") if bound.info.unit == "count" else Cell(None, None, NO_VALUE)
     lines = [Line("Totalt", None, None, now.get((None, None), empty),
                   None if before is None else before.get((None, None), empty))]
     for b in bound.breakdowns:
@@ -187,7 +187,7 @@ def _lines(catalogue: Catalogue, bound, now: dict, before: dict | None) -> list[
 
 def _charts(catalogue: Catalogue, bound, spec, year: str, compare: str | None, lines: list[Line],
             tables: dict) -> list[Chart]:
-    unit, charts = bound.data["unit"], []
+    unit, charts = bound.info.unit, []
     if spec.trend_years:
         years = trend_years(spec, year)
         cells = [tables.get(report_period(bound, y), {}).get((None, None), Cell(None, None, NO_VALUE)) for y in years]
@@ -203,7 +203,7 @@ def _charts(catalogue: Catalogue, bound, spec, year: str, compare: str | None, l
 
 
 def _footnote(bound) -> str:
-    return (f"Definition: {bound.data['description']['sv']} Definitionens version {bound.data['version']} "
+    return (f"Definition: {bound.info.description['sv']} Definitionens version {bound.info.version} "
             f"({bound.id}).")
 
 
@@ -246,14 +246,14 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
 
     sections: dict[str, Section] = {}
     for bound in report_indicators(catalogue):
-        spec = catalogue.project.report(bound.data["report"])
-        unit = bound.data["unit"]
+        spec = catalogue.project.report(bound.info.report)
+        unit = bound.info.unit
         tables = {label: _cells(r, flags[(ind, label)], unit) for (ind, label), r in rows.items() if ind == bound.id}
         now_label = report_period(bound, year)
         before_label = report_period(bound, compare) if compare else None
         lines = _lines(catalogue, bound, tables.get(now_label, {}), tables.get(before_label, {}) if compare else None)
         item = ReportIndicator(
-            bound.id, bound.data["version"], bound.data["title"]["sv"], unit, UNIT_LABELS[unit], now_label,
+            bound.id, bound.info.version, bound.info.title["sv"], unit, UNIT_LABELS[unit], now_label,
             before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables), _footnote(bound),
             _published_notes(catalogue, bound, checks, {now_label} | ({before_label} if before_label else set()),
                              hidden))

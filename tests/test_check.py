@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from engine import api
 from engine.check import CheckResult, FigureCheck, change_alerts, hold, junit_xml
+from engine.diagnostics import Position
+from engine.info import PublishedFigure
 
 
 def share(num, den, breakdown=None):
@@ -19,7 +22,11 @@ def number(value, breakdown=None, n=10):
     return {"breakdown": breakdown or {}, "value": value, "numerator": None, "denominator": None, "n": n}
 
 
-FIG58 = {"period": "2018", "value": 0.58, "precision": 0.01, "source": "s"}
+def fig(**fields) -> PublishedFigure:
+    return PublishedFigure(index=0, position=Position("indicators/t.yaml", 1, 1), source="s", **fields)
+
+
+FIG58 = fig(period="2018", value=0.58, precision=0.01)
 
 
 @pytest.mark.parametrize("num,den,ok", [(575, 1000, True), (5849, 10000, True), (585, 1000, False),
@@ -30,18 +37,18 @@ def test_share_rounds_to_whole_percent_exactly(num, den, ok):
 
 @pytest.mark.parametrize("value,ok", [(822.5, True), (823.49, True), (823.5, False), (822.49, False)])
 def test_mean_rounds_to_published_day(value, ok):
-    figure = {"period": "2018", "value": 823, "precision": 1, "source": "s"}
+    figure = fig(period="2018", value=823, precision=1)
     assert hold(figure, "days", {"2018": [number(value)]})[0] is ok
 
 
 def test_years_round_to_one_decimal():
-    figure = {"period": "2018", "value": 3.5, "precision": 0.1, "source": "s"}
+    figure = fig(period="2018", value=3.5, precision=0.1)
     assert hold(figure, "years", {"2018": [number(3.46)]})[0]
     assert not hold(figure, "years", {"2018": [number(3.56)]})[0]
 
 
 def test_breakdown_figure_uses_its_row():
-    figure = dict(FIG58, breakdown={"ersattning": "aktivitetsersattning"})
+    figure = replace(FIG58, breakdown={"ersattning": "aktivitetsersattning"})
     rows = {"2018": [share(1, 2), share(58, 100, {"ersattning": "aktivitetsersattning"})]}
     assert hold(figure, "share", rows)[0]
 
@@ -66,21 +73,20 @@ def test_a_figure_that_cannot_be_computed_fails(rows, why):
     ({"holds": "about", "value": 0.2, "tolerance": 0.05}, (26, 100), False),
 ])
 def test_qualitative_claims(figure, value, ok):
-    figure = dict(figure, period="2018", source="s")
-    assert hold(figure, "share", {"2018": [share(*value)]})[0] is ok
+    assert hold(fig(period="2018", **figure), "share", {"2018": [share(*value)]})[0] is ok
 
 
 def test_comparisons_and_trends():
     rows = {"2016": [number(10)], "2017": [number(12)], "2018": [number(11)]}
-    lower = {"period": "2018", "holds": "lower_than", "compare_to": "2017", "source": "s"}
-    higher = {"period": "2018", "holds": "higher_than", "compare_to": "2016", "source": "s"}
-    rising = {"periods": ["2016", "2017", "2018"], "holds": "increasing", "source": "s"}
-    steady = {"periods": ["2016", "2017", "2018"], "holds": "within_relative", "tolerance": 0.2, "source": "s"}
+    lower = fig(period="2018", holds="lower_than", compare_to="2017")
+    higher = fig(period="2018", holds="higher_than", compare_to="2016")
+    rising = fig(periods=("2016", "2017", "2018"), holds="increasing")
+    steady = fig(periods=("2016", "2017", "2018"), holds="within_relative", tolerance=0.2)
     assert hold(lower, "count", rows)[0] and hold(higher, "count", rows)[0]
     ok, reason, computed, _ = hold(rising, "count", rows)
     assert not ok and "2017→2018" in reason and "2018: 11" in computed
     assert hold(steady, "count", rows)[0]
-    assert not hold(dict(steady, tolerance=0.1), "count", rows)[0]  # 10 → 12 is +20 %
+    assert not hold(replace(steady, tolerance=0.1), "count", rows)[0]  # 10 → 12 is +20 %
     assert hold(rising, "count", {"2016": [number(1)], "2017": [number(2)], "2018": [number(3)]})[0]
 
 

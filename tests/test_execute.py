@@ -76,7 +76,7 @@ def test_empty_population_gives_only_the_total_row(tmp_path, catalogue):
     db = tmp_path / "empty.duckdb"
     write_duckdb(db, catalogue, {})
     rows = api.run(catalogue, db, ["2018"])
-    assert len(rows) == 21 and all(r["breakdown"] == {} for r in rows)
+    assert len(rows) == len(catalogue.indicators) and all(r["breakdown"] == {} for r in rows)
     for r in rows:
         kind = catalogue.get(r["indicator"]).measure.kind
         assert r["n"] == 0

@@ -30,7 +30,7 @@ def test_every_published_figure_holds(catalogue, national):
     assert not failed, "\n".join(failed)
     periods = {p for f in result.figures for p in f.period.split("–")}
     assert {"2016", "2017", "2018", "2018H2", "2018-12", "2017-12"} <= periods
-    assert len(result.figures) == sum(len(b.data.get("published", [])) for b in catalogue.indicators.values())
+    assert len(result.figures) == sum(len(b.info.published) for b in catalogue.indicators.values())
 
 
 def test_the_extract_keeps_every_rule_of_the_data_model(catalogue, national):
