@@ -279,8 +279,13 @@ def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], 
             row["breakdown"] = {d: value if value is None or isinstance(value, str) else str(value)}
             out_dims[d].append(row)
     result = out_total
-    for d in dims:
-        result += sorted(out_dims[d], key=lambda r: (r["breakdown"][d] is None, r["breakdown"][d] or ""))
+    for d, breakdown in zip(dims, bound.breakdowns):
+        declared = list(breakdown.column.values or []) if breakdown.column is not None else []
+
+        def order(r, d=d, declared=declared):  # the model's declared order first, then alphabetical, NULL last
+            value = r["breakdown"][d]
+            return (value is None, declared.index(value) if value in declared else len(declared), value or "")
+        result += sorted(out_dims[d], key=order)
     return result
 
 

@@ -29,14 +29,16 @@ ALLOWED_FUNCTIONS: dict[type, str] = {
     exp.Coalesce: "coalesce", exp.StartsWith: "starts_with", exp.Upper: "upper",
     exp.Lower: "lower", exp.Length: "length", exp.Abs: "abs", exp.Round: "round",
     exp.Substring: "substring", exp.Least: "least", exp.Greatest: "greatest",
-    exp.Nullif: "nullif",
+    exp.Nullif: "nullif", exp.Year: "year", exp.Month: "month",
 }
+# Functions of the language itself, which sqlglot reads as anonymous calls (rewritten in resolve).
+LANGUAGE_FUNCTIONS = {"age_at": 2}
 ALLOWED_CAST_TYPES = {
     exp.DataType.Type.DATE: "date", exp.DataType.Type.INT: "integer",
     exp.DataType.Type.BIGINT: "bigint", exp.DataType.Type.DOUBLE: "double",
     exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "varchar",
 }
-FUNCTION_NAMES = sorted(ALLOWED_FUNCTIONS.values())
+FUNCTION_NAMES = sorted([*ALLOWED_FUNCTIONS.values(), *LANGUAGE_FUNCTIONS])
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
                 ok = False
             continue
         if type(node) in ALLOWED_FUNCTIONS:
+            continue
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in LANGUAGE_FUNCTIONS:
             continue
         ok = False
         if isinstance(node, (exp.Subquery, exp.Select, exp.Query, exp.Exists)):

@@ -50,16 +50,17 @@ def in_period(expr: exp.Expression, period: Period) -> exp.Expression:
 
 
 def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
-    period_condition = in_period(bound.period, period)
+    """The stages of one indicator's query; the period's days replace its placeholders in `render`."""
+    period_condition = [bound.placement] if bound.placement is not None else []
     candidates = None
     if bound.selection is not None:
         sel = bound.selection
-        candidates = Stage(bound.entity, bound.alias, sel.joins, [period_condition, *sel.where],
+        candidates = Stage(bound.entity, bound.alias, sel.joins, [*period_condition, *sel.where],
                            select_all_of_alias=True, rank=sel)
         population_where = [exp.column(RANK, table=bound.alias).eq(1), *bound.where]
         source = "candidates"
     else:
-        population_where = [period_condition, *bound.where]
+        population_where = [*period_condition, *bound.where]
         source = bound.entity
     select: list[tuple[str, exp.Expression]] = [(DIM + b.name, b.expr) for b in bound.breakdowns]
     m = bound.measure
@@ -68,6 +69,10 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
     if m.numerator is not None:
         select.append(("in_numerator", exp.Case(ifs=[exp.If(this=m.numerator, true=exp.Literal.number(1))],
                                                 default=exp.Literal.number(0))))
+    if m.ratio is not None:
+        for name, side in zip(("num_value", "den_value"), m.ratio):
+            if side.value is not None:
+                select.append((name, side.value))
     if not select:
         select.append(("unit", exp.Literal.number(1)))
     population = Stage(source, bound.alias, bound.joins, population_where, select)

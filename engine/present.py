@@ -88,7 +88,7 @@ def as_table(rows: list[dict], catalogue: Catalogue) -> str:
     for r in rows:
         bound = catalogue.indicators.get(r["indicator"])
         unit = bound.info.unit if bound else "count"
-        decimals = 1 if unit in ("days", "years") and isinstance(r["value"], float) else None
+        decimals = 2 if unit == "ratio" and isinstance(r["value"], float) else 1 if unit in ("days", "years") and isinstance(r["value"], float) else None
         body.append([r["indicator"], r["period"], breakdown_label(catalogue, r["breakdown"]),
                      format_number(r["value"], unit, decimals),
                      "" if r["numerator"] is None else format_number(r["numerator"]),

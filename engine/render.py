@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .plan import DIM, RANK, QueryPlan, Stage
+from .plan import DIM, RANK, QueryPlan, Stage, date_literal
 from .resolve import LookupJoin, RelatedJoin, ToOneJoin
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
@@ -135,6 +135,18 @@ def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expression]:
                         typed=False, safe=False)
         return [value.as_("value"), numerator.as_("numerator"), exp.Count(this=exp.Star()).as_("denominator"),
                 n.as_("n")]
+    elif kind == "ratio":
+        sides = []
+        for name, side in zip(("num_value", "den_value"), plan.indicator.measure.ratio):
+            if side.kind == "count":
+                sides.append(exp.Count(this=exp.Star()))
+            elif side.kind == "count_distinct":
+                sides.append(exp.Count(this=exp.Distinct(expressions=[exp.column(name)])))
+            else:
+                sides.append(exp.Sum(this=exp.column(name)))
+        value = exp.Div(this=exp.cast(sides[0], exp.DataType.build("double")),
+                        expression=exp.Nullif(this=sides[1], expression=exp.Literal.number(0)), typed=False, safe=False)
+        return [value.as_("value"), sides[0].copy().as_("numerator"), sides[1].copy().as_("denominator"), n.as_("n")]
     elif kind == "mean":
         value = exp.Avg(this=exp.cast(value_col, exp.DataType.build("double")))
     elif kind == "sum":
@@ -163,6 +175,17 @@ def _dialect_fixes(tree: exp.Expression, dialect: str) -> exp.Expression:
     return tree.transform(fix, copy=False)  # the tree was built for this call alone
 
 
+def bind_period(tree: exp.Expression, plan: QueryPlan) -> exp.Expression:
+    """period_start / period_end placeholders become the period's first and last day."""
+    days = {"period_start": plan.period.first, "period_end": plan.period.last}
+
+    def fix(node):
+        if isinstance(node, exp.Placeholder) and node.name in days:
+            return date_literal(days[node.name])
+        return node
+    return tree.transform(fix, copy=False)
+
+
 def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
     """The whole query for one indicator and period, as a sqlglot tree.
 
@@ -184,7 +207,7 @@ def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
     if plan.candidates is not None:
         query = query.with_("candidates", as_=_stage_select(plan.candidates), copy=False)
     query = query.with_("population", as_=_stage_select(plan.population), copy=False)
-    return _dialect_fixes(query, dialect)
+    return _dialect_fixes(bind_period(query, plan), dialect)
 
 
 def render_sql(plan: QueryPlan, dialect: str = "duckdb", pretty: bool = True) -> str:

@@ -87,7 +87,7 @@ class Report:
 
 # ---------------------------------------------------------------- building a report from rows
 
-UNIT_LABELS = {"count": "antal", "share": "andel", "days": "dagar", "years": "år"}
+UNIT_LABELS = {"count": "antal", "share": "andel", "days": "dagar", "years": "år", "ratio": "kvot"}
 SUPPRESSED = ".."
 
 

@@ -208,7 +208,32 @@ def _number(node: exp.Expression, t: Typing) -> str:
     return a or "null"
 
 
+def _date_part(node: exp.Expression, t: Typing) -> str:
+    if t.of(node.this) not in ("date", "null"):
+        t.error(node, f"{node.sql_name().lower()}() needs a date, but '{node.this.sql()}' is {t.of(node.this)}")
+    return "integer"
+
+
+def _language_function(node: exp.Anonymous, t: Typing) -> str:
+    name = str(node.this).lower()
+    args = node.expressions
+    if name == "age_at":
+        if len(args) != 2:
+            t.error(node, f"age_at takes two arguments, a birth year and a date, not {len(args)}",
+                    "e.g. age_at(person.fodelsear, datum)")
+            return "error"
+        if not (is_number(t.of(args[0])) or t.of(args[0]) == "null") or t.of(args[1]) not in ("date", "null"):
+            t.error(node, f"age_at needs a birth year (a number) and a date, got {t.of(args[0])} and {t.of(args[1])}",
+                    "e.g. age_at(person.fodelsear, datum)")
+            return "error"
+        return "integer"
+    return "unknown"
+
+
 RULES: dict[type, Rule] = {
+    exp.Year: _date_part,
+    exp.Month: _date_part,
+    exp.Anonymous: _language_function,
     exp.Literal: _literal,
     exp.Boolean: lambda node, t: "boolean",
     exp.Null: lambda node, t: "null",

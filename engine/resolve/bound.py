@@ -73,11 +73,19 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
-class Measure:
+class Measure:  # noqa: F821 - Aggregate is defined below
     kind: str
     value: exp.Expression | None = None       # mean/median/sum/percentile/count_distinct
     numerator: exp.Expression | None = None   # share
     p: float | None = None                    # percentile
+    ratio: tuple[Aggregate, Aggregate] | None = None   # ratio: numerator and denominator
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One side of a ratio: count (of units), count_distinct or sum of a value."""
+    kind: str
+    value: exp.Expression | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,8 @@ class BoundIndicator:
     file: str
     entity: str
     alias: str
-    period: exp.Expression
+    period: exp.Expression | None      # the date that places a unit (None when a placement is not one date)
+    placement: exp.Expression | None   # the condition "the unit is in the period", over period placeholders
     selection: Selection | None
     joins: list
     where: list[exp.Expression]

@@ -10,10 +10,10 @@ from ..expressions import Source, column_path, node_offset, parse_expression
 from ..info import read_info
 from ..load import Document
 from ..model import NUMERIC, Column, Model
-from .annotate import unparen
-from .bound import BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection
+from .annotate import is_text_literal, unparen
+from .bound import Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection
 from .expression import bind_expression
-from .scope import Bound, Scope, Special, walk
+from .scope import Bound, Scope, Special, period_value, uses_period, walk
 
 
 def get(data, path):
@@ -21,6 +21,26 @@ def get(data, path):
     for key in path:
         data = data[key]
     return data
+
+
+def _warn_date_literals(tree: exp.Expression, src: Source, diags: Diagnostics) -> None:
+    """A date or year typed into a definition is right for one period only: ask the analyst (W_DATE_LITERAL)."""
+    for node in tree.walk():
+        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DATE and is_text_literal(node.this):
+            diags.warning(src.at(node_offset(node.this)), "W_DATE_LITERAL",
+                          f"the date '{node.this.this}' is written into the definition, so it gives the right "
+                          "figure only for the period it was written for",
+                          "use period_start / period_end (e.g. startdatum BETWEEN period_start AND period_end); "
+                          "keep the date only if it is a fixed event such as a reform")
+        elif isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)):
+            has_year = any(isinstance(n, exp.Year) for n in node.walk())
+            years = [n for n in node.walk() if isinstance(n, exp.Literal) and not n.is_string
+                     and n.this.isdigit() and 1900 <= int(n.this) <= 2100]
+            if has_year and years:
+                diags.warning(src.at(node_offset(years[0])), "W_DATE_LITERAL",
+                              f"the year {years[0].this} is written into the definition, so it gives the right "
+                              "figure only for that period",
+                              "compare with the period instead, e.g. year(datum) = year(period_end)")
 
 
 class Context:
@@ -45,6 +65,7 @@ class Context:
         if bound is None:
             return None
         expr, etype = bound
+        _warn_date_literals(expr, src, self.diags)
         if want == "boolean" and etype not in ("boolean", "null"):
             self.diags.error(src.position, "E_TYPE", f"a condition must be true or false, but '{src.text}' is {etype}",
                              "compare it, e.g. utfall = 'arbete', or test it with IS NOT NULL")
@@ -328,11 +349,18 @@ def bind_measure(ctx: Context, scope: Scope) -> Measure | None:
         diags.error(doc.key_pos(("measure", "of")), "E_MEASURE_EXTRA", f"a {kind} takes no 'of'",
                     "count counts the population's units; use count_distinct to count distinct values")
         ok = False
+    if kind == "ratio":
+        return _ratio(ctx, scope, spec)
     if kind == "share" and "numerator" not in spec:
         diags.error(doc.pos(("measure",)), "E_SHARE_NUMERATOR", "a share needs a numerator: the condition that "
                     "puts a unit of the population in the numerator",
                     "e.g. numerator: lamnat_sjukforsakringen")
         ok = False
+    if kind == "share" and isinstance(spec.get("numerator"), dict) and "aggregate" in spec["numerator"]:
+        diags.error(doc.pos(("measure", "numerator")), "E_SHARE_NUMERATOR",
+                    "a share's numerator is a condition on the units, not an aggregate",
+                    "write numerator: <condition>, or kind: ratio for an aggregate divided by another")
+        return None
     if kind != "share" and "numerator" in spec:
         diags.error(doc.key_pos(("measure", "numerator")), "E_MEASURE_EXTRA",
                     f"only a share has a numerator, this measure is a {kind}", "set kind: share")
@@ -359,6 +387,43 @@ def bind_measure(ctx: Context, scope: Scope) -> Measure | None:
             return None
         numerator = exp.and_(*conds) if len(conds) > 1 else conds[0]
     return Measure(kind, value, numerator, spec.get("p"))
+
+
+def _ratio(ctx: Context, scope: Scope, spec: dict) -> Measure | None:
+    """numerator / denominator, each {aggregate: count | count_distinct | sum, of: ...}."""
+    diags, doc = ctx.diags, ctx.doc
+    sides = []
+    for side in ("numerator", "denominator"):
+        agg = spec.get(side)
+        if not isinstance(agg, dict) or "aggregate" not in agg:
+            diags.error(doc.pos(("measure", side) if side in spec else ("measure",)), "E_RATIO",
+                        f"a ratio needs a {side}: an aggregate such as {{aggregate: count}}",
+                        "e.g. numerator: {aggregate: count}, denominator: {aggregate: count_distinct, of: person_id}")
+            return None
+        kind = agg["aggregate"]
+        if kind == "count" and "of" in agg:
+            diags.error(doc.key_pos(("measure", side, "of")), "E_MEASURE_EXTRA",
+                        "count counts the population's units and takes no 'of'",
+                        "use count_distinct to count distinct values")
+            return None
+        if kind != "count" and "of" not in agg:
+            diags.error(doc.pos(("measure", side)), "E_MEASURE_OF", f"a {kind} needs 'of': the value to aggregate",
+                        "e.g. of: person_id")
+            return None
+        value = None
+        if kind != "count":
+            bound = ctx.expression(("measure", side, "of"), scope, want="numeric" if kind == "sum" else None,
+                                   what=f"a {kind}")
+            if bound is None:
+                return None
+            value = bound[0]
+        sides.append(Aggregate(kind, value))
+    for extra in ("of", "p"):
+        if extra in spec:
+            diags.error(doc.key_pos(("measure", extra)), "E_MEASURE_EXTRA", f"a ratio takes no '{extra}'",
+                        "give numerator and denominator")
+            return None
+    return Measure("ratio", ratio=(sides[0], sides[1]))
 
 
 def bind_breakdowns(ctx: Context, scope: Scope) -> list[Breakdown] | None:
@@ -442,6 +507,77 @@ def check_published(ctx: Context, breakdowns: list[Breakdown] | None) -> None:
                                 f"'{value}' is not a value of {key}", did_you_mean(str(value), column.values))
 
 
+PLACED_BY_CONDITIONS = "placed_by"
+
+
+def _join_expressions(joins: list) -> list[exp.Expression | None]:
+    found: list[exp.Expression | None] = []
+    for join in joins:
+        if isinstance(join, RelatedJoin):
+            found += [*join.where, join.value] + _join_expressions(join.inner_joins)
+        elif isinstance(join, LookupJoin):
+            found += [join.on, *join.where]
+    return found
+
+
+def _conditions_use_period(where, selection, *join_lists) -> bool:
+    """Whether the population's conditions (or the fields and lookups they read) refer to the period."""
+    trees = list(where or []) + (list(selection.where) if selection else [])
+    for joins in join_lists:
+        trees += _join_expressions(joins)
+    return uses_period(*trees)
+
+
+def _varies(expr: exp.Expression) -> bool:
+    """Whether an expression reads the unit's data (a column), so that it can differ between units."""
+    return any(isinstance(node, exp.Column) for node in expr.walk())
+
+
+def bind_placement(ctx: Context, scope: Scope) -> tuple[bool, exp.Expression | None, exp.Expression | None]:
+    """(ok, the placing date, the condition "in the period") of `population.period`.
+
+    A date: it falls in the period. `ongoing`: the interval [start, end] overlaps the period
+    (a NULL end is still ongoing), or with `on`, covers the period's first or last day (a
+    stock). `placed_by: conditions`: the conditions place the unit (checked by the caller).
+    """
+    spec = ctx.doc.data["population"]["period"]
+    base = ("population", "period")
+    first, last = period_value("period_start"), period_value("period_end")
+    if isinstance(spec, str) or "date" in spec:
+        path = base if isinstance(spec, str) else base + ("date",)
+        bound = ctx.expression(path, scope, want="date", what="the period date")
+        if bound is None:
+            return False, None, None
+        if not _varies(bound[0]):
+            ctx.diags.error(ctx.doc.pos(path), "E_PERIOD_CONSTANT",
+                            f"the period date '{get(ctx.doc.data, path)}' is the same for every unit, so the "
+                            "population would not depend on the data",
+                            "name a date column of the unit, e.g. period: datum")
+            return False, None, None
+        return True, bound[0], exp.Between(this=bound[0].copy(), low=first, high=last)
+    if "ongoing" in spec:
+        ends = {}
+        for key in ("start", "end"):
+            path = base + ("ongoing", key)
+            bound = ctx.expression(path, scope, want="date", what=f"the {key} of the interval")
+            if bound is None:
+                return False, None, None
+            if not _varies(bound[0]):
+                ctx.diags.error(ctx.doc.pos(path), "E_PERIOD_CONSTANT",
+                                f"the interval's {key} '{get(ctx.doc.data, path)}' is the same for every unit",
+                                "name a date column of the unit, e.g. start: startdatum, end: slutdatum")
+                return False, None, None
+            ends[key] = bound[0]
+        on = spec.get("on")
+        low, high = (last, last) if on == "last_day" else (first, first) if on == "first_day" else (first, last)
+        start, end = ends["start"], ends["end"]
+        condition = exp.and_(
+            exp.LTE(this=start, expression=high),
+            exp.paren(exp.or_(end.is_(exp.null()), exp.GTE(this=end.copy(), expression=low))))
+        return True, None, condition
+    return True, None, None  # placed_by: conditions
+
+
 def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundIndicator | None:
     """Bind one schema-valid indicator document; None after recording its errors."""
     ctx = Context(doc, model, diags)
@@ -485,7 +621,7 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundI
 
     for fname in fields_spec:  # bind every field, used or not, so its errors are reported
         first.special[fname].bind((), Source(fname, doc.pos(("population", "fields", fname))), exp.null(), diags)
-    period = ctx.expression(("population", "period"), first, want="date", what="the period date")
+    placed, period, placement = bind_placement(ctx, first)
     where = ctx.conditions(("population", "where"), first) if "where" in pop else []
     selection = None
     if one_per:
@@ -502,8 +638,15 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundI
     measure = bind_measure(ctx, second)
     breakdowns = bind_breakdowns(ctx, second)
     check_published(ctx, breakdowns)
-    if len(diags.errors) > errors_before or period is None or where is None or measure is None \
+    if len(diags.errors) > errors_before or not placed or where is None or measure is None \
             or breakdowns is None:
         return None
-    return BoundIndicator(data["id"], doc.file, entity_name, alias, period[0], selection, second.joins,
+    if placement is None and not _conditions_use_period(where, selection, second.joins, first.joins):
+        diags.error(doc.pos(("population", "period")), "E_PERIOD_CONSTANT",
+                    "the population is placed in the period by its conditions, but none of them uses the period: "
+                    "every period would get the same units",
+                    "use period_start / period_end in a condition or a field's where, e.g. "
+                    "where: startdatum BETWEEN period_start AND period_end")
+        return None
+    return BoundIndicator(data["id"], doc.file, entity_name, alias, period, placement, selection, second.joins,
                           where, breakdowns, measure, read_info(doc))

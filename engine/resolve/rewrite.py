@@ -98,7 +98,22 @@ def guard_division(tree: exp.Expression) -> exp.Expression:
     return bottom_up(tree, fix)
 
 
-RULES = (cast_text_dates, date_arithmetic, guard_division)
+def date_parts(tree: exp.Expression) -> exp.Expression:
+    """year(d), month(d) → CAST(.. AS INT) (EXTRACT gives a numeric in some engines); age_at(b, d) → year(d) - b."""
+    def year(of: exp.Expression) -> exp.Expression:
+        return set_type(exp.cast(exp.Year(this=of), exp.DataType.build("int")), "integer")
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, (exp.Year, exp.Month)) and not isinstance(node.parent, exp.Cast):
+            return set_type(exp.cast(node, exp.DataType.build("int")), "integer")
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "age_at":
+            birth, date = node.expressions
+            return set_type(exp.paren(exp.Sub(this=year(date), expression=birth)), "integer")
+        return node
+    return bottom_up(tree, fix)
+
+
+RULES = (cast_text_dates, date_arithmetic, date_parts, guard_division)
 
 
 def rewrite(tree: exp.Expression) -> exp.Expression:

@@ -18,6 +18,19 @@ from .bound import ToOneJoin
 
 Bound = tuple[exp.Expression, str]  # a bound expression and its type
 
+# The period as a value: names every expression may use, bound to placeholders that plan
+# replaces with the first and last day of the period being computed.
+PERIOD_NAMES = ("period_start", "period_end")
+
+
+def period_value(name: str) -> exp.Placeholder:
+    return exp.Placeholder(this=name)
+
+
+def uses_period(*trees: exp.Expression | None) -> bool:
+    return any(isinstance(node, exp.Placeholder) and node.name in PERIOD_NAMES
+               for tree in trees if tree is not None for node in tree.walk())
+
 
 @dataclass(frozen=True)
 class Walk:
@@ -127,6 +140,8 @@ class Scope:
             return None
         if parts[0] in self.special:
             return self.special[parts[0]].bind(parts[1:], src, node, diags)
+        if len(parts) == 1 and parts[0] in PERIOD_NAMES:
+            return period_value(parts[0]), "date"
         return self.walk_column(parts, src, node, diags)
 
     def column_decl(self, parts: tuple) -> Column | None:
