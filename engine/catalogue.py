@@ -214,11 +214,20 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
                           f"name the file {ind_id}.yaml so it can be found")
         catalogue.documents[ind_id] = doc
         _check_report(doc, catalogue.project, diags)
-        if model is None:
-            continue
-        bound = resolve_indicator(doc, model, diags)
-        if bound is not None:
-            catalogue.indicators[ind_id] = bound
+    if model is not None:  # after loading every file: a population may refer to another indicator's
+        def find(ident: str) -> Document | None:
+            if ident in catalogue.documents:
+                return catalogue.documents[ident]
+            path = directory / f"{ident}.yaml"
+            if files is None or not path.exists():
+                return None
+            found = load_file(path, Diagnostics(), _display(path))
+            ok = found is not None and isinstance(found.data, dict) and validate_schema(found, "indicator", Diagnostics())
+            return found if ok else None
+        for ind_id, doc in list(catalogue.documents.items()):
+            bound = resolve_indicator(doc, model, diags, find)
+            if bound is not None:
+                catalogue.indicators[ind_id] = bound
     if files is None:  # a report's order names the whole catalogue; a subset of files cannot be held to it
         _check_report_order(catalogue, unchecked, diags)
     catalogue.diagnostics = diags.items

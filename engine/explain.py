@@ -16,6 +16,13 @@ TEXT = {
     "sv": {
         "population": "Population", "units": "en enhet per rad i {entity} ({plural})",
         "period": "som hamnar i perioden genom {col} (första och sista dagen ingår)",
+        "ongoing": "som pågick någon gång under perioden: från {start} till {end} (inget slutdatum = pågår)",
+        "stock_last_day": "som pågick periodens sista dag: från {start} till {end} (inget slutdatum = pågår)",
+        "stock_first_day": "som pågick periodens första dag: från {start} till {end} (inget slutdatum = pågår)",
+        "placed_by": "som hamnar i perioden genom villkoren nedan (period_start = periodens första dag, "
+                     "period_end = dess sista)",
+        "from": "Populationen är densamma som i {base} (version {version})", "from_where": "Ytterligare villkor",
+        "ratio": "kvot: {num} delat med {den}",
         "where": "Villkor (alla ska gälla)", "exists": "det finns minst en rad via {path}",
         "exists_where": "det finns minst en rad via {path} där {cond}",
         "field": "{name} = {agg} av {of}", "fields": "Härledda värden",
@@ -32,6 +39,13 @@ TEXT = {
     "en": {
         "population": "Population", "units": "one unit per row of {entity} ({plural})",
         "period": "placed in the period by {col} (first and last day included)",
+        "ongoing": "ongoing at some time during the period: from {start} to {end} (no end = still ongoing)",
+        "stock_last_day": "ongoing on the period's last day: from {start} to {end} (no end = still ongoing)",
+        "stock_first_day": "ongoing on the period's first day: from {start} to {end} (no end = still ongoing)",
+        "placed_by": "placed in the period by the conditions below (period_start = the period's first day, "
+                     "period_end = its last)",
+        "from": "The population is that of {base} (version {version})", "from_where": "Additional conditions",
+        "ratio": "ratio: {num} divided by {den}",
         "where": "Conditions (all must hold)", "exists": "there is at least one row via {path}",
         "exists_where": "there is at least one row via {path} where {cond}",
         "field": "{name} = {agg} of {of}", "fields": "Derived values",
@@ -78,11 +92,24 @@ def _figure(fig: PublishedFigure, unit: str) -> str:
     return f"{when}{where}: {claim}{text} [{fig.source}]"
 
 
+def _placement(spec, t) -> str:
+    if isinstance(spec, str) or "date" in spec:
+        return t["period"].format(col=spec if isinstance(spec, str) else spec["date"])
+    if "ongoing" in spec:
+        key = {"last_day": "stock_last_day", "first_day": "stock_first_day"}.get(spec.get("on"), "ongoing")
+        return t[key].format(start=spec["ongoing"]["start"], end=spec["ongoing"]["end"])
+    return t["placed_by"]
+
+
 def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> str:
     bound = catalogue.get(indicator_id)
     info, model = bound.info, catalogue.model
     data = catalogue.documents[indicator_id].data   # the population and measure as written, step by step
     pop = data["population"]
+    chain = []  # (indicator id, its extra conditions), nearest first: population: {from: ...}
+    while "from" in pop:
+        chain.append((pop["from"], pop.get("where")))
+        pop = catalogue.documents[pop["from"]].data["population"]
     entity = model.entities[pop["entity"]]
     lines = [f"{info.id} (version {info.version}, unit: {info.unit}, owner: {info.owner})"]
     for lang in languages:
@@ -90,7 +117,11 @@ def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> 
         lines += ["", f"[{lang}] {info.title[lang]}", f"    {info.description[lang]}", ""]
         lines.append(f"{t['population']}: " + t["units"].format(entity=entity.name,
                                                                   plural=entity.plural.get(lang, entity.name)))
-        lines.append("    " + t["period"].format(col=pop["period"]))
+        for base, _ in chain[:1]:
+            lines.append(t["from"].format(base=" → ".join(b for b, _ in chain),
+                                          version=catalogue.get(base).info.version if base in catalogue.indicators
+                                          else "?"))
+        lines.append("    " + _placement(pop["period"], t))
         for fname, f in pop.get("fields", {}).items():
             lines.append(f"{t['fields']}: " + t["field"].format(name=fname, agg=t["aggs"][f["aggregate"]], of=f["of"])
                          + (f" ({' AND '.join(_conditions(f['where'], t))})" if "where" in f else ""))
@@ -107,9 +138,17 @@ def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> 
         if "require" in pop:
             lines.append(f"{t['require']}:")
             lines += [f"    - {c}" for c in _conditions(pop["require"], t)]
+        for base, extra in reversed(chain):
+            if extra is not None:
+                lines.append(f"{t['from_where']} ({base} →):")
+                lines += [f"    - {c}" for c in _conditions(extra, t)]
         m = data["measure"]
-        num = " AND ".join(_conditions(m["numerator"], t)) if "numerator" in m else ""
-        lines.append(f"{t['measure']}: " + t[m["kind"]].format(of=m.get("of"), num=num, p=m.get("p")))
+        if m["kind"] == "ratio":
+            side = {k: f"{t[m[k]['aggregate']].format(of=m[k].get('of'))}" for k in ("numerator", "denominator")}
+            lines.append(f"{t['measure']}: " + t["ratio"].format(num=side["numerator"], den=side["denominator"]))
+        else:
+            num = " AND ".join(_conditions(m["numerator"], t)) if "numerator" in m else ""
+            lines.append(f"{t['measure']}: " + t[m["kind"]].format(of=m.get("of"), num=num, p=m.get("p")))
         parts = [t["total"]] + [t["by"].format(b=b.name) for b in bound.breakdowns]
         lines.append(f"{t['breakdowns']}: " + ", ".join(parts))
         if info.omit_kon_because:

@@ -111,6 +111,7 @@ class BoundIndicator:
     breakdowns: list[Breakdown]
     measure: Measure
     info: IndicatorInfo
+    population_from: tuple[str, ...] = ()  # the indicators whose population this one's is built on, nearest first
 
 
 @dataclass(frozen=True)

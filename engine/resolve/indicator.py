@@ -3,6 +3,9 @@ measure, breakdowns and published figures, against the model.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from sqlglot import exp
 
 from ..diagnostics import Diagnostics, did_you_mean
@@ -578,12 +581,29 @@ def bind_placement(ctx: Context, scope: Scope) -> tuple[bool, exp.Expression | N
     return True, None, None  # placed_by: conditions
 
 
-def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundIndicator | None:
-    """Bind one schema-valid indicator document; None after recording its errors."""
-    ctx = Context(doc, model, diags)
-    data = doc.data
+@dataclass
+class Population:
+    """A bound population: its scopes (before and after one_per), placement, selection and conditions."""
+    entity: str
+    first: Scope
+    second: Scope
+    period: exp.Expression | None
+    placement: exp.Expression | None
+    selection: Selection | None
+    where: list[exp.Expression]
+    chain: tuple[str, ...] = ()
+
+
+FindDocument = Callable[[str], "Document | None"]
+
+
+def bind_population(ctx: Context, find: FindDocument | None, stack: tuple[str, ...]) -> Population | None:
+    """The population of `ctx.doc`; with `from:`, the referred indicator's, restricted by `where`."""
+    model, diags, doc = ctx.model, ctx.diags, ctx.doc
+    pop = doc.data["population"]
+    if "from" in pop:
+        return _population_from(ctx, find, stack)
     errors_before = len(diags.errors)
-    pop = data["population"]
     entity_name = pop["entity"]
     if entity_name not in model.entities:
         diags.error(doc.pos(("population", "entity")), "E_UNKNOWN_ENTITY",
@@ -595,7 +615,6 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundI
     # scopes: with one_per, rows are first selected (candidates), then the unit is described
     first = Scope(model, entity_name, alias)
     second = Scope(model, entity_name, alias) if one_per else first
-
     fields_spec = pop.get("fields", {})
     for scope in {id(first): first, id(second): second}.values():
         for fname, fspec in fields_spec.items():
@@ -635,18 +654,64 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics) -> BoundI
         more = ctx.conditions(("population", "require"), first)
         where = (where or []) + more if where is not None and more is not None else None
 
-    measure = bind_measure(ctx, second)
-    breakdowns = bind_breakdowns(ctx, second)
-    check_published(ctx, breakdowns)
-    if len(diags.errors) > errors_before or not placed or where is None or measure is None \
-            or breakdowns is None:
+    if len(diags.errors) > errors_before or not placed or where is None:
         return None
-    if placement is None and not _conditions_use_period(where, selection, second.joins, first.joins):
+    return Population(entity_name, first, second, period, placement, selection, where)
+
+
+def _population_from(ctx: Context, find: FindDocument | None, stack: tuple[str, ...]) -> Population | None:
+    doc, diags = ctx.doc, ctx.diags
+    pop = doc.data["population"]
+    base_id = pop["from"]
+    path = ("population", "from")
+    if base_id in stack or base_id == doc.data["id"]:
+        diags.error(doc.pos(path), "E_FROM_CYCLE",
+                    f"the population refers to itself: {' → '.join((*stack, doc.data['id'], base_id))}",
+                    "define the population in one of these indicators with entity and period")
+        return None
+    base_doc = find(base_id) if find else None
+    if base_doc is None:
+        diags.error(doc.pos(path), "E_UNKNOWN_INDICATOR", f"no indicator '{base_id}' to take the population from",
+                    "name an indicator of the catalogue, e.g. from: antal_avslutade_efter_insats")
+        return None
+    quiet = Diagnostics()  # the base's own errors are reported at its own file
+    base = bind_population(Context(base_doc, ctx.model, quiet), find, (*stack, doc.data["id"]))
+    if base is None or quiet.errors:
+        diags.error(doc.pos(path), "E_FROM_INVALID", f"the population of '{base_id}' has errors",
+                    f"fix {base_doc.file} first (indicators validate {base_doc.file})")
+        return None
+    extra: list[exp.Expression] | None = []
+    if "where" in pop:  # conditions on the base's chosen units: after its one_per, if any
+        extra = ctx.conditions(("population", "where"), base.second)
+    if extra is None:
+        return None
+    return Population(base.entity, base.first, base.second, base.period, base.placement, base.selection,
+                      [*base.where, *extra], (base_id, *base.chain))
+
+
+def resolve_indicator(doc: Document, model: Model, diags: Diagnostics,
+                      find: FindDocument | None = None) -> BoundIndicator | None:
+    """Bind one schema-valid indicator document; None after recording its errors.
+
+    `find` gives another indicator's document by id (for `population: {from: ...}`).
+    """
+    ctx = Context(doc, model, diags)
+    errors_before = len(diags.errors)
+    population = bind_population(ctx, find, ())
+    if population is None:
+        return None
+    p = population
+    measure = bind_measure(ctx, p.second)
+    breakdowns = bind_breakdowns(ctx, p.second)
+    check_published(ctx, breakdowns)
+    if len(diags.errors) > errors_before or measure is None or breakdowns is None:
+        return None
+    if p.placement is None and not _conditions_use_period(p.where, p.selection, p.second.joins, p.first.joins):
         diags.error(doc.pos(("population", "period")), "E_PERIOD_CONSTANT",
                     "the population is placed in the period by its conditions, but none of them uses the period: "
                     "every period would get the same units",
                     "use period_start / period_end in a condition or a field's where, e.g. "
                     "where: startdatum BETWEEN period_start AND period_end")
         return None
-    return BoundIndicator(data["id"], doc.file, entity_name, alias, period, placement, selection, second.joins,
-                          where, breakdowns, measure, read_info(doc))
+    return BoundIndicator(doc.data["id"], doc.file, p.entity, p.entity, p.period, p.placement, p.selection,
+                          p.second.joins, p.where, breakdowns, measure, read_info(doc), p.chain)
