@@ -14,7 +14,8 @@ from ..info import read_info
 from ..load import Document
 from ..model import NUMERIC, Column, Model
 from .annotate import is_text_literal, unparen
-from .bound import Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection
+from .bound import (Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection,
+                    ToOneJoin)
 from .expression import bind_expression
 from .scope import Bound, Scope, Special, period_value, uses_period, walk
 
@@ -172,6 +173,13 @@ def make_related_join(ctx: Context, scope: Scope, payload, where_path, aggregate
     inner = Scope(model, entity, prev_alias)
     for hop in hops:
         inner.paths[("__hop__", hop.alias)] = (hop.entity, hop.alias)
+    if anchor_alias == scope.alias:  # the rows are the unit's own: `unit.` reads the unit inside the subquery
+        inner.special["unit"] = UnitRef(inner, anchor_entity, model.entities[anchor_entity].key, hops[0].alias,
+                                        link.name)
+    else:
+        inner.forbidden["unit"] = ("'unit.' can be used only when the relationship starts at the unit itself",
+                                   f"follow a relationship of '{scope.entity}' directly, e.g. exists: "
+                                   f"{next(iter(model.entities[scope.entity].relationships), '...')}")
     where: list[exp.Expression] = []
     if where_path:
         conds = ctx.conditions(where_path, inner)
@@ -187,6 +195,28 @@ def make_related_join(ctx: Context, scope: Scope, payload, where_path, aggregate
                        inner.joins, where, aggregate, value)
     scope.joins.append(join)
     return join
+
+
+class UnitRef(Special):
+    """`unit.<path>` inside related rows: the population's unit, joined into the subquery on first use."""
+
+    def __init__(self, inner: Scope, entity: str, key: str, first_hop: str, link_column: str):
+        self.inner, self.entity, self.key, self.first_hop, self.link_column = inner, entity, key, first_hop, link_column
+
+    def bind(self, rest, src, node, diags):
+        if not rest:
+            diags.error(src.at(node_offset(node)), "E_NOT_A_COLUMN",
+                        "'unit' is the population's unit; name one of its columns, e.g. unit.startdatum")
+            return None
+        if ("unit",) not in self.inner.paths:
+            alias = self.inner.new_alias("unit")
+            self.inner.joins.append(ToOneJoin(alias, self.entity, self.key, self.first_hop, self.link_column))
+            self.inner.paths[("unit",)] = (self.entity, alias)
+        return self.inner.walk_column(("unit", *rest), src, node, diags)
+
+    def column_decl(self, rest):
+        from .scope import column_decl
+        return column_decl(self.inner.model, self.entity, tuple(rest))
 
 
 class Field(Special):
