@@ -81,12 +81,34 @@ class Temporal:
 
 
 @dataclass
+class Band:
+    code: str
+    low: float | None      # from (inclusive)
+    high: float | None     # below (exclusive)
+    label: dict[str, str]
+
+
+@dataclass
+class Classification:
+    """Labelled bands of a number, declared once (model.yaml `classifications:`)."""
+    name: str
+    title: dict[str, str]
+    bands: list[Band]
+
+    def as_column(self) -> Column:
+        """The bands as a category column: codes as allowed values in the declared order, Swedish labels."""
+        return Column(self.name, "varchar", True, [b.code for b in self.bands],
+                      {b.code: b.label["sv"] for b in self.bands}, dict(self.title))
+
+
+@dataclass
 class Model:
     name: str
     version: int
     entities: dict[str, Entity]
     temporal: dict[str, Temporal]
     file: str = ""
+    classifications: dict[str, Classification] = field(default_factory=dict)
 
     def column_type(self, entity: str, column: str) -> str:
         ent = self.entities[entity]
@@ -99,6 +121,8 @@ class Model:
         for ent in self.entities.values():
             if name in ent.columns:
                 return ent.columns[name]
+        if name in self.classifications:
+            return self.classifications[name].as_column()
         return None
 
 
@@ -209,4 +233,40 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
         if ok:
             temporal[tname] = Temporal(tname, t["entity"], t["match_on"], t["start"], t["end"],
                                        list(t.get("unique_per", [])), t.get("description", {}))
-    return Model(data["model"], data["version"], entities, temporal, doc.file)
+    return Model(data["model"], data["version"], entities, temporal, doc.file, _classifications(doc, diags))
+
+
+def _classifications(doc: Document, diags: Diagnostics) -> dict[str, Classification]:
+    """Bands in ascending order, contiguous: only the first may be open below and only the last above."""
+    result = {}
+    for name, spec in doc.data.get("classifications", {}).items():
+        bands, ok, seen = [], True, set()
+        for i, b in enumerate(spec["bands"]):
+            path = ("classifications", name, "bands", i)
+            code = str(b["code"])
+            if code in seen:
+                diags.error(doc.pos(path + ("code",)), "E_BANDS", f"band code '{code}' is used twice in {name}")
+                ok = False
+            seen.add(code)
+            low, high = b.get("from"), b.get("below")
+            if low is None and i > 0:
+                diags.error(doc.pos(path), "E_BANDS", f"band '{code}' has no 'from': only the first band is open below",
+                            f"add from: {spec['bands'][i - 1].get('below', '...')}")
+                ok = False
+            if high is None and i < len(spec["bands"]) - 1:
+                diags.error(doc.pos(path), "E_BANDS", f"band '{code}' has no 'below': only the last band is open above",
+                            f"add below: {spec['bands'][i + 1].get('from', '...')}")
+                ok = False
+            if low is not None and high is not None and not low < high:
+                diags.error(doc.pos(path), "E_BANDS", f"band '{code}' is empty: from {low} is not below {high}")
+                ok = False
+            if i > 0 and low is not None and bands and bands[-1].high is not None and low != bands[-1].high:
+                what = "a gap" if low > bands[-1].high else "an overlap"
+                diags.error(doc.pos(path + ("from",)), "E_BANDS",
+                            f"{what} between bands '{bands[-1].code}' and '{code}': {bands[-1].high} vs {low}",
+                            f"write from: {bands[-1].high}")
+                ok = False
+            bands.append(Band(code, low, high, dict(b["label"])))
+        if ok:
+            result[name] = Classification(name, dict(spec["title"]), bands)
+    return result

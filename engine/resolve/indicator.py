@@ -459,11 +459,38 @@ def _ratio(ctx: Context, scope: Scope, spec: dict) -> Measure | None:
     return Measure("ratio", ratio=(sides[0], sides[1]))
 
 
+def _breakdown_name(spec) -> str:
+    return spec["band"] if isinstance(spec, dict) else spec.split(".")[-1]
+
+
+def _band(ctx: Context, scope: Scope, path: tuple, spec: dict) -> Breakdown | None:
+    """{band: classification, of: number} → CASE WHEN from <= v AND v < below THEN code ... END (NULL: no band)."""
+    model, diags, doc = ctx.model, ctx.diags, ctx.doc
+    classification = model.classifications.get(spec["band"])
+    if classification is None:
+        diags.error(doc.pos(path + ("band",)), "E_UNKNOWN_CLASSIFICATION",
+                    f"the model has no classification '{spec['band']}'",
+                    did_you_mean(spec["band"], model.classifications)
+                    or "declare it under classifications: in model.yaml (see docs/language.md)")
+        return None
+    bound = ctx.expression(path + ("of",), scope, want="numeric", what="a band")
+    if bound is None:
+        return None
+    value = bound[0]
+    ifs = []
+    for band in classification.bands:
+        tests = ([exp.GTE(this=value.copy(), expression=exp.Literal.number(band.low))] if band.low is not None else []) \
+            + ([exp.LT(this=value.copy(), expression=exp.Literal.number(band.high))] if band.high is not None else [])
+        condition = exp.and_(*tests) if tests else exp.true()
+        ifs.append(exp.If(this=condition, true=exp.Literal.string(band.code)))
+    return Breakdown(classification.name, exp.Case(ifs=ifs), classification.as_column())
+
+
 def bind_breakdowns(ctx: Context, scope: Scope) -> list[Breakdown] | None:
     data, model, diags, doc = ctx.doc.data, ctx.model, ctx.diags, ctx.doc
     entity = model.entities[scope.entity]
     specs = list(enumerate(data.get("breakdowns", [])))
-    names = [s.split(".")[-1] for _, s in specs]
+    names = [_breakdown_name(s) for _, s in specs]
     omit = data.get("omit_kon_because")
     kon_path = "person.kon" if "person" in entity.relationships else "kon" if "kon" in entity.columns else None
     if "kon" in names and omit:
@@ -478,11 +505,16 @@ def bind_breakdowns(ctx: Context, scope: Scope) -> list[Breakdown] | None:
     seen = set()
     for i, spec in specs:
         path = ("breakdowns", i)
-        name = spec.split(".")[-1]
+        name = _breakdown_name(spec)
         if name in seen:
             diags.error(doc.pos(path), "E_BREAKDOWN_DUPLICATE", f"breakdown '{name}' is listed twice")
             continue
         seen.add(name)
+        if isinstance(spec, dict):
+            banded = _band(ctx, scope, path, spec)
+            if banded is not None:
+                result.append(banded)
+            continue
         tree, src = ctx.parse(path)
         if tree is None:
             continue
