@@ -16,16 +16,42 @@ through its units all the same.)
   one while the hidden cells could only be all ones (sum = number of cells). A suppressed
   total suppresses the whole table.
 
-The dimensions share only the total, so one pass per dimension is enough. `run` keeps the
-values and flags the cells; reports show `..` for them.
+A crossed pair (kön × ersättning) adds more constraints: the cells of one kön add up to
+that kön's marginal row, and so on. A hidden sum whose cells are all shown would be their
+sum, so one of them is hidden too; a shown sum follows the rule above. The rules run to a
+fixpoint (each step only hides cells, so it ends). `run` keeps the values and flags the
+cells; reports show `..` for them.
 """
 from __future__ import annotations
 
 PRIMARY, SECONDARY = "primary", "secondary"
 
 
-def _dimension(row: dict) -> str | None:
-    return next(iter(row["breakdown"]), None)
+def _lines(rows: list[dict]) -> list[tuple[int | None, list[int]]]:
+    """The table's additive constraints: (parent row, rows that add up to it).
+
+    Each marginal dimension adds up to the total. A crossed pair (a, b) adds up, for each
+    value of a, to that value's marginal row (when a is also a marginal breakdown; else to
+    nothing published), likewise for each value of b, and all its cells to the total.
+    """
+    index = {tuple(sorted(r["breakdown"].items(), key=lambda kv: kv[0])): i for i, r in enumerate(rows)}
+    total = next((i for i, r in enumerate(rows) if not r["breakdown"]), None)
+    by_shape: dict[tuple[str, ...], list[int]] = {}
+    for i, row in enumerate(rows):
+        if row["breakdown"]:
+            by_shape.setdefault(tuple(row["breakdown"]), []).append(i)
+    lines: list[tuple[int | None, list[int]]] = []
+    for shape, members in by_shape.items():
+        lines.append((total, members))
+        if len(shape) < 2:
+            continue
+        for fixed in shape:
+            slices: dict[object, list[int]] = {}
+            for i in members:
+                slices.setdefault(rows[i]["breakdown"][fixed], []).append(i)
+            for value, cells in slices.items():
+                lines.append((index.get(((fixed, value),)), cells))
+    return lines
 
 
 def suppression(rows: list[dict], threshold: int, distinct: bool = False) -> list[str | None]:
@@ -37,21 +63,28 @@ def suppression(rows: list[dict], threshold: int, distinct: bool = False) -> lis
     flags: list[str | None] = [PRIMARY if _small(r, threshold) or (distinct and 0 < (r["value"] or 0) < threshold)
                                else None for r in rows]
     totals = [i for i, r in enumerate(rows) if not r["breakdown"]]
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        if row["breakdown"]:
-            groups.setdefault(_dimension(row), []).append(i)
-    whole_table = any(flags[i] for i in totals)
-    for members in groups.values():
-        if whole_table:
-            break
-        while not _safe([rows[i]["n"] or 0 for i in members if flags[i]]):
-            shown = [i for i in members if not flags[i]]
-            if not shown:  # even every cell of the dimension together gives itself away: hide the table
-                whole_table = True
-                break
-            flags[min(shown, key=lambda i: (rows[i]["n"] or 0, i))] = SECONDARY
-    if whole_table:
+    lines = _lines(rows)
+    changed = True
+    while changed and not any(flags[i] for i in totals):
+        changed = False
+        for parent, members in lines:
+            if parent is None:  # the cells' sum is not published: nothing to subtract from
+                continue
+            if flags[parent]:
+                # a hidden parent would be recovered as the sum of its cells unless one of them is hidden too
+                shown = [i for i in members if not flags[i]]
+                if shown and len(shown) == len(members):
+                    flags[min(shown, key=lambda i: (rows[i]["n"] or 0, i))] = SECONDARY
+                    changed = True
+                continue
+            while not _safe([rows[i]["n"] or 0 for i in members if flags[i]]):
+                shown = [i for i in members if not flags[i]]
+                changed = True
+                if not shown:  # even all the cells together give themselves away: hide their sum as well
+                    flags[parent] = SECONDARY
+                    break
+                flags[min(shown, key=lambda i: (rows[i]["n"] or 0, i))] = SECONDARY
+    if any(flags[i] for i in totals):  # a suppressed total suppresses the whole table
         return [f or SECONDARY for f in flags]
     return flags
 

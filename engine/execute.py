@@ -254,8 +254,14 @@ def _clean(value: Any) -> Any:
 
 def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], records: list[tuple]) -> list[dict]:
     """Turn grouping-sets rows into the public row shape, total first, then each breakdown."""
-    dims = [b.name for b in bound.breakdowns]
-    out_total, out_dims = [], {d: [] for d in dims}
+    marginal = {b.name: b for b in bound.breakdowns}
+    every = dict(marginal)
+    for pair in bound.crosses:
+        for b in pair:
+            every.setdefault(b.name, b)
+    groups: dict[tuple[str, ...], list[dict]] = {(d,): [] for d in marginal}
+    groups.update({(a.name, b.name): [] for a, b in bound.crosses})
+    out_total = []
     idx = {c: i for i, c in enumerate(columns)}
     for rec in records:
         row = {
@@ -270,22 +276,27 @@ def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], 
         if bound.measure.kind == "share":
             row["numerator"] = int(row["numerator"] or 0)
             row["denominator"] = int(row["denominator"] or 0)
-        grouped = [d for d in dims if rec[idx[f"grouping_{d}"]] == 0]
+        grouped = tuple(d for d in every if rec[idx[f"grouping_{d}"]] == 0)
         if not grouped:
             out_total.append(row)
-        else:
-            d = grouped[0]
+            continue
+        key = grouped if grouped in groups else tuple(reversed(grouped))
+        for d in key:
             value = rec[idx[DIM + d]]
-            row["breakdown"] = {d: value if value is None or isinstance(value, str) else str(value)}
-            out_dims[d].append(row)
-    result = out_total
-    for d, breakdown in zip(dims, bound.breakdowns):
-        declared = list(breakdown.column.values or []) if breakdown.column is not None else []
+            row["breakdown"][d] = value if value is None or isinstance(value, str) else str(value)
+        groups[key].append(row)
 
-        def order(r, d=d, declared=declared):  # the model's declared order first, then alphabetical, NULL last
-            value = r["breakdown"][d]
-            return (value is None, declared.index(value) if value in declared else len(declared), value or "")
-        result += sorted(out_dims[d], key=order)
+    def order(row, key):  # the model's declared order first, then alphabetical, NULL last
+        result = []
+        for d in key:
+            column = every[d].column
+            declared = list(column.values or []) if column is not None else []
+            value = row["breakdown"][d]
+            result.append((value is None, declared.index(value) if value in declared else len(declared), value or ""))
+        return result
+    result = out_total
+    for key, rows in groups.items():
+        result += sorted(rows, key=lambda r, key=key: order(r, key))
     return result
 
 

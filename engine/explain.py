@@ -32,7 +32,9 @@ TEXT = {
         "measure": "Mått", "count": "antal enheter", "count_distinct": "antal olika {of}",
         "share": "andel av enheterna där {num}", "mean": "medelvärde av {of}", "median": "median av {of}",
         "sum": "summa av {of}", "percentile": "percentil {p} av {of}",
-        "breakdowns": "Redovisas", "total": "totalt", "by": "per {b}", "no_kon": "inte per kön: {why}",
+        "breakdowns": "Redovisas", "total": "totalt", "by": "per {b}",
+        "band": "{name} = bandet som {of} hamnar i: {bands}; inget band om värdet saknas",
+        "band_from": "från {v}", "band_below": "under {v}", "no_kon": "inte per kön: {why}",
         "published": "Publicerade siffror", "calc": "där {name}: {desc}",
         "aggs": {"min": "minsta", "max": "största", "count": "antal", "sum": "summa"},
     },
@@ -55,7 +57,9 @@ TEXT = {
         "measure": "Measure", "count": "number of units", "count_distinct": "number of distinct {of}",
         "share": "share of the units where {num}", "mean": "mean of {of}", "median": "median of {of}",
         "sum": "sum of {of}", "percentile": "percentile {p} of {of}",
-        "breakdowns": "Reported", "total": "in total", "by": "by {b}", "no_kon": "not by sex: {why}",
+        "breakdowns": "Reported", "total": "in total", "by": "by {b}",
+        "band": "{name} = the band {of} falls in: {bands}; no band when the value is missing",
+        "band_from": "from {v}", "band_below": "below {v}", "no_kon": "not by sex: {why}",
         "published": "Published figures", "calc": "where {name}: {desc}",
         "aggs": {"min": "the earliest/smallest", "max": "the latest/largest", "count": "the number", "sum": "the sum"},
     },
@@ -99,6 +103,24 @@ def _placement(spec, t) -> str:
         key = {"last_day": "stock_last_day", "first_day": "stock_first_day"}.get(spec.get("on"), "ongoing")
         return t[key].format(start=spec["ongoing"]["start"], end=spec["ongoing"]["end"])
     return t["placed_by"]
+
+
+def _bands(specs: list, model, lang: str, t: dict) -> list[str]:
+    """One line per band breakdown: the number classified and each band's range, from the model."""
+    out: list[str] = []
+    for spec in specs:
+        items = spec["cross"] if isinstance(spec, dict) and "cross" in spec else [spec]
+        for item in items:
+            if not (isinstance(item, dict) and "band" in item) or item["band"] not in model.classifications:
+                continue
+            c = model.classifications[item["band"]]
+            ranges = []
+            for band in c.bands:
+                low = "" if band.low is None else t["band_from"].format(v=format_number(band.low))
+                high = "" if band.high is None else t["band_below"].format(v=format_number(band.high))
+                ranges.append(f"{band.label.get(lang, band.code)} ({' '.join(x for x in (low, high) if x)})")
+            out.append(t["band"].format(name=c.title.get(lang, c.name), of=item["of"], bands="; ".join(ranges)))
+    return out
 
 
 def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> str:
@@ -150,7 +172,9 @@ def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> 
             num = " AND ".join(_conditions(m["numerator"], t)) if "numerator" in m else ""
             lines.append(f"{t['measure']}: " + t[m["kind"]].format(of=m.get("of"), num=num, p=m.get("p")))
         parts = [t["total"]] + [t["by"].format(b=b.name) for b in bound.breakdowns]
+        parts += [t["by"].format(b=f"{a.name} × {b.name}") for a, b in bound.crosses]
         lines.append(f"{t['breakdowns']}: " + ", ".join(parts))
+        lines += ["    " + text for text in _bands(data.get("breakdowns", []), model, lang, t)]
         if info.omit_kon_because:
             lines.append("    " + t["no_kon"].format(why=info.omit_kon_because))
         used = _calculated_used(data, model)

@@ -7,6 +7,7 @@ functions (a subquery, a second statement, DDL/DML, a table function such as
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -38,6 +39,24 @@ ALLOWED_CAST_TYPES = {
     exp.DataType.Type.BIGINT: "bigint", exp.DataType.Type.DOUBLE: "double",
     exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "varchar",
 }
+# What to write instead of functions analysts reach for (by the name as written, lower case).
+_DATE_PARTS = "for the year or month of a date write year(datum) or month(datum)"
+_TODAY = "a definition never depends on today: use period_start and period_end, the period's first and last day"
+_AGGREGATE = ("aggregates belong to the measure (measure: {kind: mean, of: ...}) or to a per-unit field "
+              "(population: fields: {name: {aggregate: count, of: <relationship>}})")
+INSTEAD = {
+    "extract": _DATE_PARTS, "date_part": _DATE_PARTS, "datepart": _DATE_PARTS, "strftime": _DATE_PARTS,
+    "date_trunc": _DATE_PARTS, "to_char": _DATE_PARTS, "date_format": _DATE_PARTS,
+    "now": _TODAY, "current_date": _TODAY, "today": _TODAY, "current_timestamp": _TODAY, "getdate": _TODAY,
+    "datediff": "days between two dates: write a - b (e.g. slutdatum - startdatum)",
+    "date_diff": "days between two dates: write a - b (e.g. slutdatum - startdatum)",
+    "age": "an age at a date: write age_at(person.fodelsear, datum)",
+    "count": _AGGREGATE, "sum": _AGGREGATE, "avg": _AGGREGATE, "min": _AGGREGATE, "max": _AGGREGATE,
+    "median": _AGGREGATE,
+    "ifnull": "write coalesce(x, y)", "nvl": "write coalesce(x, y)", "isnull": "write x IS NULL",
+    "concat": "compare the parts separately; text is not built in a definition",
+    "substr": "write substring(x, start, length)", "left": "write substring(x, 1, n) or starts_with(x, 'F')",
+}
 FUNCTION_NAMES = sorted([*ALLOWED_FUNCTIONS.values(), *LANGUAGE_FUNCTIONS])
 
 
@@ -47,8 +66,12 @@ class Source:
     text: str
     position: Position
     quoted_offset: int = 0
+    spans: tuple[tuple[int, int], ...] | None = None   # (line, col) of each character, for folded text
 
     def at(self, offset: int) -> Position:
+        if self.spans and self.position.line:
+            line, col = self.spans[max(0, min(offset, len(self.spans) - 1))]
+            return Position(self.position.file, line, col)
         if not self.position.line or "\n" in self.text:
             return self.position
         return Position(self.position.file, self.position.line,
@@ -64,6 +87,12 @@ def node_offset(node: exp.Expression) -> int:
     return 0
 
 
+def _written_name(text: str, offset: int) -> str | None:
+    """The function name as the analyst wrote it (sqlglot normalises `strftime` to TimeToStr)."""
+    match = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(").match(text, offset)
+    return match.group(1) if match else None
+
+
 def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | None:
     """Parse one analyst expression and check it against the allowlist."""
     text = source.text
@@ -75,7 +104,9 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
         statements = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
-        col = max(int(first.get("col", 1)) - 1, 0)
+        lines = text.split("\n")
+        line = min(max(int(first.get("line", 1)), 1), len(lines))
+        col = sum(len(x) + 1 for x in lines[:line - 1]) + max(int(first.get("col", 1)) - 1, 0)
         diags.error(source.at(col), "E_EXPR_SYNTAX",
                     f"cannot read the expression '{text}': {first.get('description', str(exc))}",
                     "write a simple column expression, e.g. utfall IN ('arbete', 'utbildning')")
@@ -113,10 +144,12 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
                         "a subquery is not allowed in an expression",
                         "to test related rows use a condition {exists: <relationship>, where: ...}")
         elif isinstance(node, (exp.Func,)) or isinstance(node, exp.Anonymous):
-            name = node.sql_name() if not isinstance(node, exp.Anonymous) else str(node.this)
+            name = _written_name(text, node_offset(node)) or (
+                node.sql_name() if not isinstance(node, exp.Anonymous) else str(node.this))
+            instead = INSTEAD.get(name.lower())
             diags.error(source.at(node_offset(node)), "E_EXPR_FUNCTION",
                         f"function '{name.lower()}' is not allowed",
-                        "allowed functions: " + ", ".join(FUNCTION_NAMES))
+                        (f"{instead}; " if instead else "") + "allowed functions: " + ", ".join(FUNCTION_NAMES))
         elif isinstance(node, exp.Star):
             diags.error(source.at(node_offset(node)), "E_EXPR_NODE", "'*' is not allowed in an expression",
                         "name the column")

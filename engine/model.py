@@ -189,7 +189,7 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
                 diags.error(doc.key_pos(path[:-1]), "E_MODEL_NAME_CLASH",
                             f"calculated column '{cname}' has the name of a stored column")
                 continue
-            source = Source(c["expr"], doc.pos(path), 1 if path in doc.quoted else 0)
+            source = Source(c["expr"], doc.pos(path), 1 if path in doc.quoted else 0, doc.spans.get(path))
             tree = parse_expression(source, diags)
             if tree is None:
                 continue
@@ -207,7 +207,7 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
     for ename, edata in data["entities"].items():
         for rname, r in edata.get("rules", {}).items():
             path = ("entities", ename, "rules", rname, "check")
-            source = Source(r["check"], doc.pos(path), 1 if path in doc.quoted else 0)
+            source = Source(r["check"], doc.pos(path), 1 if path in doc.quoted else 0, doc.spans.get(path))
             tree = parse_expression(source, diags)
             if tree is not None:
                 entities[ename].rules[rname] = Rule(rname, ename, tree, source, r.get("description", {}))

@@ -39,6 +39,12 @@ class QueryPlan:
     dimensions: list[str]
     measure_kind: str
     p: float | None
+    crosses: list[tuple[str, str]] = field(default_factory=list)   # cross-tables, by dimension name
+
+    @property
+    def columns(self) -> list[str]:
+        """Every dimension the population carries: the marginal ones, then those only in cross-tables."""
+        return list(dict.fromkeys([*self.dimensions, *(d for pair in self.crosses for d in pair)]))
 
 
 def date_literal(value) -> exp.Expression:
@@ -62,7 +68,11 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
     else:
         population_where = [*period_condition, *bound.where]
         source = bound.entity
-    select: list[tuple[str, exp.Expression]] = [(DIM + b.name, b.expr) for b in bound.breakdowns]
+    dims = {b.name: b for b in bound.breakdowns}
+    for pair in bound.crosses:
+        for b in pair:
+            dims.setdefault(b.name, b)
+    select: list[tuple[str, exp.Expression]] = [(DIM + name, b.expr) for name, b in dims.items()]
     m = bound.measure
     if m.value is not None:
         select.append(("measure_value", m.value))
@@ -76,4 +86,5 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
     if not select:
         select.append(("unit", exp.Literal.number(1)))
     population = Stage(source, bound.alias, bound.joins, population_where, select)
-    return QueryPlan(bound, period, candidates, population, [b.name for b in bound.breakdowns], m.kind, m.p)
+    return QueryPlan(bound, period, candidates, population, [b.name for b in bound.breakdowns], m.kind, m.p,
+                     [(a.name, b.name) for a, b in bound.crosses])

@@ -53,11 +53,13 @@ def format_number(value, unit: str = "count", decimals: int | None = None, thous
 def breakdown_label(catalogue: Catalogue, breakdown: dict) -> str:
     if not breakdown:
         return "Totalt"
-    (name, value), = breakdown.items()
-    column = catalogue.model.find_column(name) if catalogue.model else None
-    title = column.title.get("sv", name) if column and column.title else name
-    label = column.labels.get(value, value) if column and value is not None else value
-    return f"{title}: {label if label is not None else '(saknas)'}"
+    parts = []
+    for name, value in breakdown.items():
+        column = catalogue.model.find_column(name) if catalogue.model else None
+        title = column.title.get("sv", name) if column and column.title else name
+        label = column.labels.get(value, value) if column and value is not None else value
+        parts.append(f"{title}: {label if label is not None else '(saknas)'}")
+    return ", ".join(parts)
 
 
 def as_json(rows: list[dict]) -> str:
@@ -70,7 +72,8 @@ def as_csv(rows: list[dict]) -> str:
     writer.writerow(["indicator", "period", "breakdown", "breakdown_value", "value", "numerator", "denominator", "n",
                      "disclosure"])
     for r in rows:
-        (name, value), = r["breakdown"].items() if r["breakdown"] else [("", "")]
+        name = " × ".join(r["breakdown"])
+        value = " × ".join("" if v is None else str(v) for v in r["breakdown"].values()) if r["breakdown"] else ""
         writer.writerow([r["indicator"], r["period"], name, value if value is not None else "",
                          "" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float) else r["value"],
                          "" if r["numerator"] is None else r["numerator"],

@@ -196,13 +196,14 @@ def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
     if dialect not in DIALECTS:
         raise CompileRefused(f"unknown dialect '{dialect}': choose one of {', '.join(DIALECTS)}")
     query = exp.select()
-    dims = plan.dimensions
+    dims = plan.columns
     for d in dims:
         query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
                              exp.column(DIM + d), copy=False)
     query = query.select(*_aggregate(plan, dialect), copy=False).from_("population", copy=False)
     if dims:
-        sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in dims]
+        sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in plan.dimensions]
+        sets += [exp.Tuple(expressions=[exp.column(DIM + a), exp.column(DIM + b)]) for a, b in plan.crosses]
         query = query.group_by(exp.GroupingSets(expressions=sets), copy=False)
     if plan.candidates is not None:
         query = query.with_("candidates", as_=_stage_select(plan.candidates), copy=False)

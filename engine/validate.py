@@ -108,7 +108,14 @@ def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
     return not errors
 
 
+BREAKDOWN_HINT = ("a breakdown is a column path (kon, ersattning, fall.ersattning: a column of the unit or of a "
+                  "row it leads to), a band {band: aldersgrupp, of: age_at(person.fodelsear, datum)} or a "
+                  "cross-table {cross: [kon, fall.ersattning]}; expressions go into a band's 'of'")
+
+
 def _pattern_hint(path: tuple) -> str:
     if path and ("period" in path or "periods" in path or "compare_to" in path):
         return "a period is written 2018, 2018H2, 2018Q4 or 2018-12 (quote it: \"2018\")"
+    if path and path[0] == "breakdowns":
+        return BREAKDOWN_HINT
     return "use lower-case ASCII letters, digits and '_' (å, ä, ö written a, a, o)"

@@ -121,3 +121,91 @@ def test_a_count_of_few_persons_is_small_however_many_units():
     assert suppression(rows, 5) == [None, None, None]
     assert suppression(rows, 5, distinct=True) == [None, PRIMARY, SECONDARY]
     assert [r["disclosure"] for r in flag_rows(rows, 5, {"x"})] == [None, PRIMARY, SECONDARY]
+
+
+# --- crossed breakdowns: kon × ersattning with both margins ---------------------------------------
+
+def cross_table(cells: dict[tuple[str, str], int]) -> list[dict]:
+    """Total, the kon and ersattning margins and the present cells of the cross (n = value)."""
+    def row(breakdown, n):
+        return {"indicator": "x", "period": "2018", "breakdown": breakdown, "value": n, "n": n}
+    kon: dict[str, int] = {}
+    ers: dict[str, int] = {}
+    for (k, e), n in cells.items():
+        kon[k] = kon.get(k, 0) + n
+        ers[e] = ers.get(e, 0) + n
+    return ([row({}, sum(cells.values()))] + [row({"kon": k}, n) for k, n in kon.items()]
+            + [row({"ersattning": e}, n) for e, n in ers.items()]
+            + [row({"kon": k, "ersattning": e}, n) for (k, e), n in cells.items()])
+
+
+def cross_feasible(rows, flags):
+    """For each suppressed row, every n it could have. The cross cells (each ≥ 1) determine every other
+    row, so search the values of the hidden cross cells (depth first, pruning on any shown row that is
+    already exceeded) and keep those that reproduce every shown row."""
+    cross = [i for i, r in enumerate(rows) if len(r["breakdown"]) == 2]
+    hidden = [i for i in cross if flags[i]]
+    total = rows[0]["n"]
+    members = {i: [c for c in cross if all(rows[c]["breakdown"][k] == v for k, v in r["breakdown"].items())]
+               for i, r in enumerate(rows)}
+    shown = [i for i in range(len(rows)) if not flags[i]]
+    possible: dict[int, set] = {i: set() for i, f in enumerate(flags) if f}
+    n = {i: rows[i]["n"] for i in cross if not flags[i]}
+
+    def search(k: int) -> None:
+        for i in shown:
+            assigned = [n[c] for c in members[i] if c in n]
+            if sum(assigned) > rows[i]["n"] or (len(assigned) == len(members[i]) and sum(assigned) != rows[i]["n"]):
+                return
+        if k == len(hidden):
+            for i in possible:
+                possible[i].add(sum(n[c] for c in members[i]))
+            return
+        for value in range(1, total + 1):
+            n[hidden[k]] = value
+            search(k + 1)
+        del n[hidden[k]]
+
+    search(0)
+    return possible
+
+
+def test_a_small_cross_cell_hides_a_rectangle():
+    rows = cross_table({("K", "s"): 2, ("K", "a"): 30, ("M", "s"): 20, ("M", "a"): 40})
+    flags = suppression(rows, 5)
+    shown = {tuple(rows[i]["breakdown"].values()) for i, f in enumerate(flags) if not f}
+    assert flags[0] is None and ("K", "s") not in shown
+    # K×s alone would be K minus K×a, and s minus M×s: its row and column partners go too, and M×a with them
+    assert {("K", "a"), ("M", "s"), ("M", "a")}.isdisjoint(shown)
+    assert all(len(v) >= 2 for v in cross_feasible(rows, flags).values())
+
+
+def test_a_hidden_margin_is_not_the_sum_of_shown_cells():
+    rows = cross_table({("K", "s"): 3})   # one cell: it equals its margins and the total
+    flags = suppression(rows, 5)
+    assert all(flags)
+
+
+@st.composite
+def cross_tables(draw):
+    cells = {}
+    for k in ("K", "M"):
+        for e in ("s", "a", "x")[: draw(st.integers(1, 3))]:
+            if draw(st.booleans()) or not cells:
+                cells[(k, e)] = draw(st.integers(1, 8))
+    return cross_table(cells), draw(st.integers(1, 6))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cross_tables())
+def test_no_suppressed_cell_of_a_cross_table_can_be_recovered(case):
+    rows, threshold = case
+    flags = suppression(rows, threshold)
+    for i, row in enumerate(rows):
+        if 0 < row["n"] < threshold:
+            assert flags[i], "every small cell is suppressed"
+    if flags[0]:
+        assert all(flags), "a suppressed total hides the whole table"
+        return
+    for i, values in cross_feasible(rows, flags).items():
+        assert len(values) >= 2, f"{rows[i]['breakdown']} = {rows[i]['n']} is recoverable"

@@ -111,7 +111,8 @@ class BoundIndicator:
     breakdowns: list[Breakdown]
     measure: Measure
     info: IndicatorInfo
-    population_from: tuple[str, ...] = ()  # the indicators whose population this one's is built on, nearest first
+    population_from: tuple[str, ...] = ()
+    crosses: tuple[tuple[Breakdown, Breakdown], ...] = ()  # cross-tables: pairs of categories  # the indicators whose population this one's is built on, nearest first
 
 
 @dataclass(frozen=True)

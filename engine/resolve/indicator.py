@@ -55,7 +55,8 @@ class Context:
 
     def source(self, path: tuple) -> Source:
         value = get(self.doc.data, path)
-        return Source(value, self.doc.pos(path), 1 if tuple(path) in self.doc.quoted else 0)
+        return Source(value, self.doc.pos(path), 1 if tuple(path) in self.doc.quoted else 0,
+                      self.doc.spans.get(tuple(path)))
 
     def parse(self, path: tuple):
         src = self.source(path)
@@ -136,7 +137,7 @@ def related_path(ctx: Context, scope: Scope, parts: tuple, pos_path: tuple):
         entity = found.entity
         ent = ctx.model.entities[entity]
         ctx.diags.error(ctx.doc.pos(pos_path), "E_UNKNOWN_RELATIONSHIP", f"'{entity}' has no relationship '{parts[i]}'",
-                        did_you_mean(parts[i], list(ent.relationships) + (list(scope.special) if i == 0 else [])))
+                        did_you_mean(parts[i], list(ent.relationships)))
         return None
     many = found.to_many_at()
     if many is not None:
@@ -244,6 +245,16 @@ class Field(Special):
         parts = tuple(fspec["of"].split("."))
         aggregate = fspec["aggregate"]
         hop_parts, col = (parts, None) if aggregate == "count" else (parts[:-1], parts[-1])
+        unit = ctx.model.entities[self.scope.entity]
+        if aggregate == "count" and len(parts) == 1 and (parts[0] in unit.columns or parts[0] in unit.calculated):
+            many = sorted(r for r, rel in unit.relationships.items() if rel.to_many)
+            ctx.diags.error(ctx.doc.pos(path + ("of",)), "E_FIELD_PATH",
+                            f"a field's count counts related rows, so 'of' names a relationship of "
+                            f"'{self.scope.entity}', not its column '{parts[0]}'",
+                            f"write of: {many[0] if many else '<relationship>'} (one of: {', '.join(many) or 'none'}) "
+                            "and keep some of the rows with where: ..., e.g. where: startdatum BETWEEN "
+                            "period_start AND period_end")
+            return None
         if not hop_parts:
             ctx.diags.error(ctx.doc.pos(path + ("of",)), "E_FIELD_PATH",
                             f"'{fspec['of']}' does not go through a relationship",
@@ -380,7 +391,7 @@ def bind_measure(ctx: Context, scope: Scope) -> Measure | None:
         ok = False
     if not needs_of and "of" in spec:
         diags.error(doc.key_pos(("measure", "of")), "E_MEASURE_EXTRA", f"a {kind} takes no 'of'",
-                    "count counts the population's units; use count_distinct to count distinct values")
+                    COUNT_OF_HINT if kind == "count" else "remove 'of'")
         ok = False
     if kind == "ratio":
         return _ratio(ctx, scope, spec)
@@ -422,6 +433,12 @@ def bind_measure(ctx: Context, scope: Scope) -> Measure | None:
     return Measure(kind, value, numerator, spec.get("p"))
 
 
+COUNT_OF_HINT = ("to count distinct values write {aggregate: count_distinct, of: person_id}; to count the "
+                 "related rows of each unit (a person's meetings), declare a field under population.fields, "
+                 "e.g. antal: {aggregate: count, of: moten}, and add it up with kind: sum, of: antal "
+                 "(or in a ratio: numerator: {aggregate: sum, of: antal})")
+
+
 def _ratio(ctx: Context, scope: Scope, spec: dict) -> Measure | None:
     """numerator / denominator, each {aggregate: count | count_distinct | sum, of: ...}."""
     diags, doc = ctx.diags, ctx.doc
@@ -436,8 +453,7 @@ def _ratio(ctx: Context, scope: Scope, spec: dict) -> Measure | None:
         kind = agg["aggregate"]
         if kind == "count" and "of" in agg:
             diags.error(doc.key_pos(("measure", side, "of")), "E_MEASURE_EXTRA",
-                        "count counts the population's units and takes no 'of'",
-                        "use count_distinct to count distinct values")
+                        "count counts the population's units and takes no 'of'", COUNT_OF_HINT)
             return None
         if kind != "count" and "of" not in agg:
             diags.error(doc.pos(("measure", side)), "E_MEASURE_OF", f"a {kind} needs 'of': the value to aggregate",
@@ -460,7 +476,59 @@ def _ratio(ctx: Context, scope: Scope, spec: dict) -> Measure | None:
 
 
 def _breakdown_name(spec) -> str:
+    if isinstance(spec, dict) and "cross" in spec:
+        return " × ".join(_breakdown_name(s) for s in spec["cross"])
     return spec["band"] if isinstance(spec, dict) else spec.split(".")[-1]
+
+
+def _one_breakdown(ctx: Context, scope: Scope, path: tuple, spec) -> Breakdown | None:
+    """One category breakdown: a column path or a band."""
+    if isinstance(spec, dict):
+        return _band(ctx, scope, path, spec)
+    diags, doc = ctx.diags, ctx.doc
+    tree, src = ctx.parse(path)
+    if tree is None:
+        return None
+    if not isinstance(tree, exp.Column):
+        diags.error(doc.pos(path), "E_BREAKDOWN", f"a breakdown is a column path, not '{spec}'",
+                    "write a column of the unit or a to-one path such as fall.ersattning, a band "
+                    "{band: aldersgrupp, of: ...} or a cross-table {cross: [kon, fall.ersattning]}")
+        return None
+    bound = bind_expression(tree, scope, src, diags)
+    if bound is None:
+        return None
+    if bound[1] in ("double", "date"):
+        diags.error(doc.pos(path), "E_BREAKDOWN_TYPE", f"cannot break down by '{spec}': it is a {bound[1]}, not a category",
+                    "break down by a column with a few stored values (kon, ersattning, lan), or classify a number "
+                    "into bands: {band: <classification>, of: <number>}")
+        return None
+    return Breakdown(_breakdown_name(spec), bound[0], scope.column_decl(column_path(tree)))
+
+
+def bind_crosses(ctx: Context, scope: Scope, marginal: list[Breakdown]) -> tuple | None:
+    """Cross-tables: pairs of categories, each a column path or a band (kon: the default kon)."""
+    result, ok = [], True
+    known = {b.name: b for b in marginal}
+    for i, spec in enumerate(ctx.doc.data.get("breakdowns", [])):
+        if not (isinstance(spec, dict) and "cross" in spec):
+            continue
+        pair = []
+        for j, item in enumerate(spec["cross"]):
+            name = _breakdown_name(item)
+            bound = known.get(name) if name == "kon" and name in known else \
+                _one_breakdown(ctx, scope, ("breakdowns", i, "cross", j), item)
+            if bound is None:
+                ok = False
+                break
+            pair.append(bound)
+        if len(pair) == 2:
+            if pair[0].name == pair[1].name:
+                ctx.diags.error(ctx.doc.pos(("breakdowns", i)), "E_BREAKDOWN_DUPLICATE",
+                                f"a cross-table of '{pair[0].name}' with itself")
+                ok = False
+                continue
+            result.append((pair[0], pair[1]))
+    return tuple(result) if ok else None
 
 
 def _band(ctx: Context, scope: Scope, path: tuple, spec: dict) -> Breakdown | None:
@@ -510,28 +578,11 @@ def bind_breakdowns(ctx: Context, scope: Scope) -> list[Breakdown] | None:
             diags.error(doc.pos(path), "E_BREAKDOWN_DUPLICATE", f"breakdown '{name}' is listed twice")
             continue
         seen.add(name)
-        if isinstance(spec, dict):
-            banded = _band(ctx, scope, path, spec)
-            if banded is not None:
-                result.append(banded)
-            continue
-        tree, src = ctx.parse(path)
-        if tree is None:
-            continue
-        if not isinstance(tree, exp.Column):
-            diags.error(doc.pos(path), "E_BREAKDOWN", f"a breakdown is a column path, not '{spec}'",
-                        "e.g. fall.ersattning")
-            continue
-        parts = column_path(tree)
-        bound = bind_expression(tree, scope, src, diags)
-        if bound is None:
-            continue
-        if bound[1] in ("double", "date"):
-            diags.error(doc.pos(path), "E_BREAKDOWN_TYPE",
-                        f"cannot break down by '{spec}': it is a {bound[1]}, not a category",
-                        "break down by a column with a few stored values, e.g. kon, ersattning, lan")
-            continue
-        result.append(Breakdown(name, bound[0], scope.column_decl(parts)))
+        if isinstance(spec, dict) and "cross" in spec:
+            continue  # bind_crosses
+        one = _one_breakdown(ctx, scope, path, spec)
+        if one is not None:
+            result.append(one)
     if "kon" in names:  # keep kon first, as in the reports
         result.sort(key=lambda b: b.name != "kon")
     return result
@@ -765,8 +816,9 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics,
     p = population
     measure = bind_measure(ctx, p.second)
     breakdowns = bind_breakdowns(ctx, p.second)
-    check_published(ctx, breakdowns)
-    if len(diags.errors) > errors_before or measure is None or breakdowns is None:
+    crosses = bind_crosses(ctx, p.second, breakdowns or [])
+    check_published(ctx, (breakdowns or []) + [b for pair in crosses or () for b in pair])
+    if len(diags.errors) > errors_before or measure is None or breakdowns is None or crosses is None:
         return None
     if p.placement is None and not _conditions_use_period(p.where, p.selection, p.second.joins, p.first.joins):
         diags.error(doc.pos(("population", "period")), "E_PERIOD_CONSTANT",
@@ -776,4 +828,4 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics,
                     "where: startdatum BETWEEN period_start AND period_end")
         return None
     return BoundIndicator(doc.data["id"], doc.file, p.entity, p.entity, p.period, p.placement, p.selection,
-                          p.second.joins, p.where, breakdowns, measure, read_info(doc), p.chain)
+                          p.second.joins, p.where, breakdowns, measure, read_info(doc), p.chain, crosses)

@@ -174,9 +174,34 @@ class Scope:
         candidates = list(ent.columns) + list(ent.calculated) + list(ent.relationships)
         if len(parts) == 1:
             candidates += list(self.special)
+        reachable = paths_to_column(self.model, entity, name)
+        hint = (f"'{name}' is a column of a row this one leads to: write "
+                + " or ".join(".".join((*parts[:-1], *p, name)) for p in reachable)
+                if reachable else did_you_mean(name, candidates))
         diags.error(src.at(node_offset(node)), "E_UNKNOWN_COLUMN",
-                    f"'{'.'.join(parts)}': '{entity}' has no column '{name}'", did_you_mean(name, candidates))
+                    f"'{'.'.join(parts)}': '{entity}' has no column '{name}'", hint)
         return None
+
+
+def paths_to_column(model: Model, entity: str, name: str, depth: int = 3) -> list[tuple[str, ...]]:
+    """The shortest to-one relationship paths from `entity` to an entity with column `name` (for hints)."""
+    frontier: list[tuple[tuple[str, ...], str]] = [((), entity)]
+    seen = {entity}
+    for _ in range(depth):
+        found, following = [], []
+        for path, current in frontier:
+            for rname, rel in sorted(model.entities[current].relationships.items()):
+                if rel.to_many or rel.target in seen:
+                    continue
+                target = model.entities[rel.target]
+                if name in target.columns or name in target.calculated:
+                    found.append((*path, rname))
+                following.append(((*path, rname), rel.target))
+        if found:
+            return found
+        seen.update(t for _, t in following)
+        frontier = following
+    return []
 
 
 SpecialFactory = Callable[..., Special]
