@@ -29,8 +29,8 @@ class Cell:
 class Line:
     """One row of an indicator's table: the total or one breakdown category."""
     label: str                      # "Totalt", "Kvinnor", "Män", "Sjukpenning", ...
-    dimension: str | None           # None for the total, else the breakdown name ("kon", "ersattning", ...)
-    category: str | None            # the stored value ("K", "sjukpenning"), None for the total
+    dimension: str | None           # None for the total, else the breakdown name ("kon", "kon × ersattning", ...)
+    category: str | tuple | None    # the stored value ("K"; ("K", "sjukpenning") in a cross-table), None: total
     current: Cell                   # the report period
     previous: Cell | None           # the comparison period (None when there is no comparison)
 
@@ -57,6 +57,7 @@ class ReportIndicator:
     charts: list[Chart] = field(default_factory=list)
     footnote: str = ""              # the definition in one sentence, and the version
     published: list[str] = field(default_factory=list)   # published wording with whether it holds, for the reader
+    dimension_titles: dict[str, str] = field(default_factory=dict)  # breakdown name -> Swedish title, from the model
 
 
 @dataclass
@@ -126,7 +127,7 @@ def report_indicators(catalogue: Catalogue) -> list:
     return sorted(chosen, key=place)
 
 
-PUBLISHED_DECIMALS = {"count": 0, "days": 0, "years": 1}  # shares: whole percent
+PUBLISHED_DECIMALS = {"count": 0, "days": 0, "years": 1, "ratio": 1}  # shares: whole percent
 
 
 def published_value(row: dict, unit: str) -> int | float | None:
@@ -144,11 +145,34 @@ def published_value(row: dict, unit: str) -> int | float | None:
     return int(rounded) if PUBLISHED_DECIMALS[unit] == 0 else float(rounded)
 
 
+def _key(breakdown: dict) -> tuple:
+    """A cell's key: (None, None) for the total, (dimension, category) for a marginal row and
+    ("a × b", (category of a, category of b)) for a cell of a cross-table."""
+    if not breakdown:
+        return (None, None)
+    if len(breakdown) == 1:
+        return next(iter(breakdown.items()))
+    return (" × ".join(breakdown), tuple(breakdown.values()))
+
+
+def _dimension_titles(catalogue: Catalogue, bound) -> dict[str, str]:
+    """Swedish titles of the indicator's breakdowns from the model (columns and classifications);
+    a cross-table is titled 'Kön och ersättning'."""
+    def title(name: str) -> str | None:
+        column = catalogue.model.find_column(name) if catalogue.model else None
+        return column.title.get("sv") if column is not None and column.title else None
+    titles = {b.name: t for b in bound.breakdowns if (t := title(b.name))}
+    for a, b in bound.crosses:
+        first, second = title(a.name) or a.name, title(b.name) or b.name
+        titles[f"{a.name} × {b.name}"] = f"{first} och {second[:1].lower() + second[1:]}"
+    return titles
+
+
 def _cells(rows: list[dict], flags: list[str | None], unit: str) -> dict[tuple, Cell]:
     """Cells of one (indicator, period) table keyed by (dimension, category), disclosure applied."""
     cells = {}
-    for row, flag in zip(rows, flags):
-        key = next(iter(row["breakdown"].items()), (None, None))
+    for row, flag in zip(rows, flags, strict=True):
+        key = _key(row["breakdown"])
         if flag:
             cells[key] = Cell(None, None, SUPPRESSED, flag)
         else:
@@ -181,6 +205,16 @@ def _lines(catalogue: Catalogue, bound, now: dict, before: dict | None) -> list[
         for category in _order(catalogue, b.name, present):
             key = (b.name, category)
             lines.append(Line(_label(catalogue, b.name, category), b.name, category, now.get(key, empty),
+                              None if before is None else before.get(key, empty)))
+    for a, b in bound.crosses:  # a cross-table: one line per present pair, in the declared order of both
+        name = f"{a.name} × {b.name}"
+        present = {c for (d, c) in list(now) + list(before or {}) if d == name}
+        first = _order(catalogue, a.name, {c[0] for c in present})
+        second = _order(catalogue, b.name, {c[1] for c in present})
+        for category in sorted(present, key=lambda c: (first.index(c[0]), second.index(c[1]))):
+            key = (name, category)
+            label = f"{_label(catalogue, a.name, category[0])}, {_label(catalogue, b.name, category[1])}"
+            lines.append(Line(label, name, category, now.get(key, empty),
                               None if before is None else before.get(key, empty)))
     return lines
 
@@ -236,7 +270,7 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
     threshold = catalogue.project.threshold
     flags = {key: suppression(table, threshold, catalogue.get(key[0]).measure.kind == "count_distinct")
              for key, table in rows.items()}
-    by_breakdown = {key: dict(zip((tuple(r["breakdown"].items()) for r in rows[key]), table_flags))
+    by_breakdown = {key: dict(zip((tuple(r["breakdown"].items()) for r in rows[key]), table_flags, strict=True))
                     for key, table_flags in flags.items()}
 
     def hidden(figure) -> bool:
@@ -256,7 +290,8 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
             bound.id, bound.info.version, bound.info.title["sv"], unit, UNIT_LABELS[unit], now_label,
             before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables), _footnote(bound),
             _published_notes(catalogue, bound, checks, {now_label} | ({before_label} if before_label else set()),
-                             hidden))
+                             hidden),
+            _dimension_titles(catalogue, bound))
         if spec.key not in sections:
             sections[spec.key] = Section(spec.key, spec.title["sv"], spec.source, [])
         sections[spec.key].indicators.append(item)
@@ -267,8 +302,11 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
         f"{threshold} enheter ingår, eller inte ingår, i täljaren.",
         f"{NO_VALUE} betyder att uppgift saknas: populationen är tom, så ett medelvärde, en median eller en "
         "andel inte kan beräknas.",
-        "Andelar redovisas i hela procent, dagar i hela dagar och år med en decimal. Redovisningsgrupperna "
-        "redovisas var för sig (inte korsade); för antal personer kan grupperna summera till mer än totalen.",
+        "Andelar redovisas i hela procent, dagar i hela dagar, år och kvoter med en decimal. "
+        + ("Redovisningsgrupperna redovisas var för sig och, där tabellen anger det, korsade (till exempel "
+           "kön och ersättning); " if any(b.crosses for b in report_indicators(catalogue)) else
+           "Redovisningsgrupperna redovisas var för sig (inte korsade); ")
+        + "för antal personer kan grupperna summera till mer än totalen.",
         "Varje uppgift är beräknad av indikatormotorn ur definitionerna i indicators/ – ingen siffra är "
         "inskriven för hand.",
     ]

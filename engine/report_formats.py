@@ -33,7 +33,7 @@ from .report import NO_VALUE, SUPPRESSED, Cell, Chart, Line, Report, ReportIndic
 
 DIMENSION_TITLES = {"kon": "Kön", "ersattning": "Ersättning", "behovsgrupp": "Behovsgrupp",
                     "lan": "Län", "motestyp": "Mötestyp"}
-UNIT_AXIS = {"count": "Antal", "share": "Andel", "days": "Dagar", "years": "År"}
+UNIT_AXIS = {"count": "Antal", "share": "Andel", "days": "Dagar", "years": "År", "ratio": "Kvot"}
 # Colour-blind safe (Okabe-Ito based) and distinct in greyscale: lightness 24, 71, 46, 85, 61.
 PALETTE = ["#1f3864", "#e69f00", "#0072b2", "#b3d9f2", "#cc79a7"]
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -46,7 +46,11 @@ def capitalised(text: str) -> str:
 
 
 def dimension_title(name: str | None) -> str:
-    return DIMENSION_TITLES.get(name, name) if name else ""
+    """'Kön', 'Ersättning'; a cross-table 'kon × ersattning' reads 'Kön och ersättning'."""
+    if not name:
+        return ""
+    parts = [DIMENSION_TITLES.get(part, part) for part in name.split(" × ")]
+    return " och ".join([parts[0], *(p[:1].lower() + p[1:] for p in parts[1:])])
 
 
 def shown(cell: Cell | None) -> str:
@@ -225,7 +229,7 @@ def _summary(chart: Chart) -> str:
     for i, category in enumerate(chart.categories):
         values = [_spoken(shown(cells[i] if i < len(cells) else None)) for _, cells in chart.series]
         if len(chart.series) > 1:
-            values = [f"{label} {value}" for (label, _), value in zip(chart.series, values)]
+            values = [f"{label} {value}" for (label, _), value in zip(chart.series, values, strict=True)]
         groups.append(f"{category}: {', '.join(values)}")
     return "; ".join(groups)
 
@@ -260,7 +264,7 @@ def svg_chart(chart: Chart) -> str:
 
 def _grid(ticks: list[float], labels: list[str], layout: ChartLayout, scale: float) -> list[str]:
     out = ['<g class="grid">']
-    for tick, label in zip(ticks, labels):
+    for tick, label in zip(ticks, labels, strict=True):
         y = layout.baseline - tick * scale
         colour = "#333" if tick == 0 else "#d9d9d9"
         out.append(f'<line x1="{_num(layout.left)}" x2="{_num(CHART_WIDTH - 12)}" y1="{_num(y)}" y2="{_num(y)}" '
@@ -421,7 +425,7 @@ def html_table(indicator: ReportIndicator, threshold: int) -> list[str]:
         out.append("<tbody>")
         if dimension is not None:
             out.append(f'<tr class="group"><th scope="rowgroup" colspan="{columns}">'
-                       f"{_e(dimension_title(dimension))}</th></tr>")
+                       f"{_e(indicator.dimension_titles.get(dimension) or dimension_title(dimension))}</th></tr>")
         out += [html_row(line, indicator, threshold, dimension is not None) for line in lines]
         out.append("</tbody>")
     out.append("</table>")
@@ -526,7 +530,7 @@ def md_table(indicator: ReportIndicator, threshold: int) -> list[str]:
            "|" + "|".join([":---"] + ["---:"] * (len(head) - 1)) + "|"]
     for dimension, lines in group_lines(indicator.lines):
         if dimension is not None:
-            out.append(f"| **{md(dimension_title(dimension))}** |" + " |" * (len(head) - 1))
+            out.append(f"| **{md(indicator.dimension_titles.get(dimension) or dimension_title(dimension))}** |" + " |" * (len(head) - 1))
         for line in lines:
             label = (INDENT if dimension is not None else "") + md(line.label)
             label = f"**{label}**" if dimension is None else label
@@ -656,7 +660,8 @@ def xlsx_indicator(ws, row: int, indicator: ReportIndicator, styles: XlsxStyles,
     row += 1
     for dimension, lines in group_lines(indicator.lines):
         if dimension is not None:
-            ws.write_string(row, 0, dimension_title(dimension), styles.group)
+            ws.write_string(row, 0, indicator.dimension_titles.get(dimension) or dimension_title(dimension),
+                            styles.group)
             row += 1
         for line in lines:
             total = dimension is None
@@ -711,7 +716,7 @@ def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styl
     row += 1
     ws.write_string(row, 0, "Innehåll", styles.heading)
     row += 1
-    for name, section in zip(names, report.sections):
+    for name, section in zip(names, report.sections, strict=True):
         quoted = name.replace("'", "''")
         ws.write_url(row, 0, f"internal:'{quoted}'!A1", styles.link, string=name)
         ws.write_string(row, 1, "; ".join(i.title for i in section.indicators), styles.wrap)
@@ -751,10 +756,10 @@ def to_xlsx(report: Report) -> bytes:
     taken = {ABOUT_SHEET.lower()}
     names = [sheet_name(section.title, taken) for section in report.sections]
     xlsx_about(book, report, names, styles)
-    for name, section in zip(names, report.sections):
+    for name, section in zip(names, report.sections, strict=True):
         xlsx_section(book, name, section, styles, report.threshold)
     book.close()
     return buffer.getvalue()
 
 
-__all__ = ["to_html", "svg_chart", "to_markdown", "to_xlsx", "shown", "sheet_name"]
+__all__ = ["sheet_name", "shown", "svg_chart", "to_html", "to_markdown", "to_xlsx"]

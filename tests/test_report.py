@@ -189,3 +189,46 @@ def test_a_share_with_a_small_numerator_is_suppressed(catalogue, tmp_path):
     report = api.report(catalogue, db, "2018", None, generated="2019-05-17")
     item = next(i for s in report.sections for i in s.indicators if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
     assert all(line.current.text == ".." for line in item.lines)
+
+
+def test_every_construct_can_be_published(catalogue, make_catalogue, extract):
+    """Each indicator with a cross-table, bands or a ratio, put into a report: every line is the `run`
+    row of its own breakdown (a cross cell never overwrites its margin), titled from the model."""
+    chosen = [b for b in catalogue.indicators.values()
+              if b.crosses or b.info.unit == "ratio" or any(x.column is not None and x.name in
+                                                             catalogue.model.classifications for x in b.breakdowns)]
+    assert chosen, "the catalogue has no cross-table, band or ratio indicator to publish"
+    files = {}
+    for bound in chosen:
+        text = (catalogue.directory / f"{bound.id}.yaml").read_text(encoding="utf-8")
+        files[f"{bound.id}.yaml"] = re.sub(r"(?m)^report:.*\n", "", text).replace("\nunit:", "\nreport: test\nunit:", 1)
+        for base in bound.population_from:  # a population built on another indicator needs it too
+            files.setdefault(f"{base}.yaml", (catalogue.directory / f"{base}.yaml").read_text(encoding="utf-8"))
+    folder, _ = make_catalogue({})
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "project.yaml").write_text(
+        "title: {sv: Test, en: Test}\ndisclosure: {threshold: 1}\n"
+        "reports:\n  - {key: test, title: {sv: Testrapport, en: Test report}, source: test}\n", encoding="utf-8")
+    cat = api.checked_catalogue(folder)
+    report = api.report(cat, extract, "2018", None, generated="2019-05-17")
+    items = {item.id: item for item in report.sections[0].indicators}
+    assert set(items) == {b.id for b in chosen}
+    for bound in chosen:
+        rows = {tuple(r["breakdown"].items()): r for r in api.run(cat, extract, [items[bound.id].period], [bound.id])}
+        for line in items[bound.id].lines:
+            if line.dimension is None:
+                key: tuple = ()
+            elif " × " in line.dimension:
+                key = tuple(zip(line.dimension.split(" × "), line.category))
+                assert line.dimension in items[bound.id].dimension_titles  # "Kön och ersättning"
+            else:
+                key = ((line.dimension, line.category),)
+            row = rows.get(key)
+            if row is None:
+                assert line.current.value in (0, None)
+            else:
+                assert line.current.value == published_value(row, bound.info.unit), (bound.id, key)
+        crossed = [line for line in items[bound.id].lines if line.dimension and " × " in line.dimension]
+        assert len(crossed) == sum(1 for k in rows if len(k) == 2)
+    to_html(report)  # renders

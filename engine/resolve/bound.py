@@ -73,7 +73,7 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
-class Measure:  # noqa: F821 - Aggregate is defined below
+class Measure:
     kind: str
     value: exp.Expression | None = None       # mean/median/sum/percentile/count_distinct
     numerator: exp.Expression | None = None   # share
@@ -111,8 +111,8 @@ class BoundIndicator:
     breakdowns: list[Breakdown]
     measure: Measure
     info: IndicatorInfo
-    population_from: tuple[str, ...] = ()
-    crosses: tuple[tuple[Breakdown, Breakdown], ...] = ()  # cross-tables: pairs of categories  # the indicators whose population this one's is built on, nearest first
+    population_from: tuple[str, ...] = ()  # the indicators whose population this one's is built on, nearest first
+    crosses: tuple[tuple[Breakdown, Breakdown], ...] = ()  # cross-tables: pairs of categories
 
 
 @dataclass(frozen=True)
