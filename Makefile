@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test validate bench clean
+.PHONY: setup demo test lint validate bench clean
 
 setup: $(STAMP)
 
@@ -40,10 +40,15 @@ bench: setup $(DATA)
 validate: setup
 	$(BIN)/indicators validate
 
-test: setup
+# Lint (ruff, the rule set in pyproject.toml) and type-check (mypy on engine/); `make test` runs it first.
+lint: setup
+	$(BIN)/ruff check engine tests bench
+	$(BIN)/mypy
+
+test: setup lint
 	$(BIN)/indicators validate
 	$(BIN)/indicators test
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info $(OUT)
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info $(OUT)

@@ -100,7 +100,7 @@ def run_handwritten(con: duckdb.DuckDBPyConnection, queries: dict[str, str], per
             seconds[ind] += time.perf_counter() - t
             names = [d[0] for d in cur.description]
             for rec in result:
-                r = dict(zip(names, rec))
+                r = dict(zip(names, rec, strict=True))
                 key = (ind, period, r["breakdown"], r["category"])
                 if key in rows:
                     raise AssertionError(f"hand-written {ind} {period}: row {key[2:]} twice")
@@ -242,10 +242,9 @@ def make_random_db(path: Path | str, persons: int, seed: int = 0, chunk: int = 2
     consistency rule of the data model keeps holding.
     """
     sys.path.insert(0, str(ROOT / "tests"))
-    from reference.random_data import random_dataset
-
     from engine.api import checked_catalogue
     from engine.execute import load_tables
+    from reference.random_data import random_dataset
 
     con = duckdb.connect(str(path))
     try:
@@ -356,12 +355,14 @@ def main(argv: list[str] | None = None) -> int:
     for i in ids:
         e, h = best_exec.get(i), best_hand.get(i)
         ratio = f"{e / h:5.2f}x" if e is not None and h else "  -"
-        print(f"{i:<{width}}  {ms(e) if e is not None else '        -'}  {ms(h) if h is not None else '        -'}  {ratio}")
+        shown_e, shown_h = ms(e) if e is not None else "        -", ms(h) if h is not None else "        -"
+        print(f"{i:<{width}}  {shown_e}  {shown_h}  {ratio}")
     exec_sum = sum(best_exec.values())
     hand_sum = sum(best_hand.values())
     print(f"{'sum of the bests':<{width}}  {ms(exec_sum)}  {ms(hand_sum)}  {exec_sum / hand_sum:5.2f}x")
 
-    print(f"\nengine stages, best of {args.repeat} (ms): " + ", ".join(f"{k} {v * 1000:.1f}" for k, v in best_stage.items()))
+    per_stage = ", ".join(f"{k} {v * 1000:.1f}" for k, v in best_stage.items())
+    print(f"\nengine stages, best of {args.repeat} (ms): " + per_stage)
     print(f"engine execute only (compiled SQL, all):      {ms(best_stage['execute'])} ms")
     print(f"hand-written execute only (all queries):      {ms(best_hand_exec)} ms")
     print(f"engine end to end (checked_catalogue + run):  {ms(best_e2e)} ms")

@@ -3,8 +3,16 @@
 Pipeline (one module each): load -> validate -> resolve -> plan -> render -> execute -> present.
 The public API is in `engine.api`.
 """
-from .api import (Catalogue, CompileRefused, EngineError, checked_catalogue, compile_indicator, load_catalogue,
-                  run, test_fixtures)
+from .api import (
+    Catalogue,
+    CompileRefused,
+    EngineError,
+    checked_catalogue,
+    compile_indicator,
+    load_catalogue,
+    run,
+    test_fixtures,
+)
 
 __all__ = ["Catalogue", "CompileRefused", "EngineError", "checked_catalogue", "compile_indicator",
            "load_catalogue", "run", "test_fixtures"]

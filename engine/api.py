@@ -12,9 +12,11 @@ from pathlib import Path
 from .catalogue import Catalogue, load_catalogue
 from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
-from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
 from .disclosure import flag_rows
+from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
 from .fixtures import FixtureResult, fixture_files, load_fixture, run_fixture
+from .info import PublishedFigure
+from .model import Model
 from .periods import Period, PeriodError, parse_period
 from .plan import plan_query
 from .render import CompileRefused, build_query, render_sql
@@ -48,6 +50,12 @@ def compile_indicator(catalogue: Catalogue, indicator_id: str, period: str, dial
     return render_sql(plan, dialect, pretty)
 
 
+def _model(catalogue: Catalogue) -> Model:
+    """The catalogue's data model: these functions take a checked catalogue, which always has one."""
+    assert catalogue.model is not None, "the catalogue has no data model: load it with checked_catalogue()"
+    return catalogue.model
+
+
 def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> object:
     """Run every request check in `steps` and open the dataset, reporting all problems at once."""
     problems: list[Diagnostic] = []
@@ -58,12 +66,12 @@ def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> objec
             problems += exc.diagnostics
     try:
         if mapping is not None and not isinstance(mapping, SourceMapping):
-            mapping = load_mapping(mapping, catalogue.model)
+            mapping = load_mapping(mapping, _model(catalogue))
     except EngineError as exc:
         problems += exc.diagnostics
     if not problems:
         try:
-            return open_dataset(data, catalogue.model, mapping)
+            return open_dataset(data, _model(catalogue), mapping)
         except EngineError as exc:
             problems += exc.diagnostics
     elif not Path(data).exists():
@@ -136,13 +144,15 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     `compare` is a year, "previous" (the year before, the default), or None or "none" for no comparison.
     """
     import datetime as dt
+
     from .check import check_figures, needed_runs, published_figures
     from .report import build_report, catalogue_version, report_runs
     year = str(year)
     if compare == PREVIOUS_YEAR:
         compare = str(int(year) - 1) if _YEAR.fullmatch(year) else None
     compare = None if compare is None or str(compare).lower() in ("none", "") else str(compare)
-    keys, figures = [], []
+    keys: list[tuple[str, str]] = []
+    figures: list[tuple[str, PublishedFigure]] = []
 
     def years():
         problems = [Diagnostic(Position(option), "E_PERIOD", f"'{y}' is not a year", "e.g. --year 2018 --compare 2017")
@@ -202,10 +212,10 @@ def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | 
     """Breaches of the data model's consistency rules in a dataset (see engine.datacheck)."""
     from .datacheck import check_data as run_checks
     if mapping is not None and not isinstance(mapping, SourceMapping):
-        mapping = load_mapping(mapping, catalogue.model)
-    dataset = open_dataset(data, catalogue.model, mapping)
+        mapping = load_mapping(mapping, _model(catalogue))
+    dataset = open_dataset(data, _model(catalogue), mapping)
     try:
-        return run_checks(dataset, catalogue.model, catalogue.rules)
+        return run_checks(dataset, _model(catalogue), catalogue.rules)
     finally:
         dataset.close()
 
@@ -267,6 +277,6 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "check", "check_data", "demo_data", "report", "diff", "CompileRefused", "EngineError", "build_query", "checked_catalogue", "compile_indicator",
-           "fixtures_dir", "init_catalogue", "load_catalogue", "periods", "run",
-           "test_fixtures"]
+__all__ = ["Catalogue", "CompileRefused", "EngineError", "build_query", "check", "check_data", "checked_catalogue",
+           "compile_indicator", "demo_data", "diff", "fixtures_dir", "init_catalogue", "load_catalogue", "periods",
+           "report", "run", "test_fixtures"]

@@ -5,6 +5,7 @@ every file at once (it never stops at the first).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,10 +192,8 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         doc = load_file(path, diags, display)
         if doc is None:
             continue
-        try:
+        with contextlib.suppress(OSError):
             _check_schema_line(path.read_text("utf-8"), path, directory, display, diags)
-        except OSError:
-            pass
         if not isinstance(doc.data, dict):
             diags.error(doc.pos(()), "E_SCHEMA", "an indicator file must be a YAML mapping (key: value lines)")
             continue
@@ -222,7 +221,8 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
             if files is None or not path.exists():
                 return None
             found = load_file(path, Diagnostics(), _display(path))
-            ok = found is not None and isinstance(found.data, dict) and validate_schema(found, "indicator", Diagnostics())
+            ok = found is not None and isinstance(found.data, dict) \
+                and validate_schema(found, "indicator", Diagnostics())
             return found if ok else None
         for ind_id, doc in list(catalogue.documents.items()):
             bound = resolve_indicator(doc, model, diags, find)
@@ -237,7 +237,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
 def _check_report_order(catalogue: Catalogue, unchecked: set[str], diags: Diagnostics) -> None:
     """Every id in a report's `order` is an indicator of that report."""
     project = catalogue.project
-    if not project.file or not project.valid:
+    if not project.file or not project.valid or project.document is None:  # a valid file has its document
         return
     members = {i: d.data.get("report") for i, d in catalogue.documents.items()}
     for i, spec in enumerate(project.reports):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from xml.etree import ElementTree as ET
 
 from .catalogue import Catalogue
@@ -109,7 +110,7 @@ def _find(rows: list[dict] | None, breakdown: dict) -> dict | None:
     return None
 
 
-def _exact(row: dict, unit: str) -> Fraction | None:
+def _exact(row: dict | None, unit: str) -> Fraction | None:
     if row is None or row["value"] is None:
         return None
     if unit == "share" and row.get("denominator"):
@@ -146,6 +147,7 @@ def _claim(figure: PublishedFigure, unit: str) -> str:
     if holds == "between":
         return f"mellan {format_number(figure.min, unit, 0)} och {format_number(figure.max, unit, 0)}"
     if holds == "about":
+        assert figure.tolerance is not None  # required with about (checked when the indicator is resolved)
         spread = _amount(figure.tolerance, unit) if unit == "share" else format_number(figure.tolerance, unit)
         return f"cirka {format_number(figure.value, unit, 0)} (±{spread})"
     if holds == "lower_than":
@@ -157,7 +159,7 @@ def _claim(figure: PublishedFigure, unit: str) -> str:
     return f"inom ±{format_number(figure.tolerance, 'share', 0)} av året före"
 
 
-def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict]]) -> tuple[bool, str, str, float | None]:
+def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict] | None]) -> tuple[bool, str, str, float | None]:
     """(holds, reason, computed text, computed value) for one figure; `rows` maps period → rows."""
     holds, breakdown = figure.holds, figure.breakdown
     periods = figure.needed_periods
@@ -171,6 +173,8 @@ def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict]]) -> tup
         what = "no row for this breakdown" if any(_find(rows.get(p), breakdown) is None for p in missing) \
             else "no value (empty population)"
         return False, f"not computable for {', '.join(missing)}: {what}", computed, first_float
+    exact = {p: v for p, v in values.items() if v is not None}  # every period: none is missing
+    assert first is not None
     if holds == "rounds_to":
         published, half = Fraction(str(figure.value)), Fraction(str(figure.precision)) / 2
         ok = published - half <= first < published + half
@@ -189,16 +193,17 @@ def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict]]) -> tup
             need = f"needs {figure.value:g} ± {figure.tolerance:g}"
         return ok, "" if ok else need, computed, first_float
     if holds in ("lower_than", "higher_than"):
-        other = values[figure.compare_to]
+        assert figure.compare_to is not None  # required with lower_than and higher_than
+        other = exact[figure.compare_to]
         ok = first < other if holds == "lower_than" else first > other
         return ok, "" if ok else f"{periods[0]} is not {holds.replace('_', ' ')} {figure.compare_to}", \
             computed, first_float
-    ordered = [values[p] for p in periods]
+    ordered = [exact[p] for p in periods]
     if holds == "increasing":
-        bad = [f"{a}→{b}" for (a, x), (b, y) in zip(zip(periods, ordered), zip(periods[1:], ordered[1:])) if y <= x]
+        bad = [f"{a}→{b}" for (a, x), (b, y) in pairwise(zip(periods, ordered, strict=True)) if y <= x]
         return not bad, "" if not bad else "does not rise " + ", ".join(bad), computed, first_float
     tol = Fraction(str(figure.tolerance))
-    bad = [f"{b} vs {a}" for (a, x), (b, y) in zip(zip(periods, ordered), zip(periods[1:], ordered[1:]))
+    bad = [f"{b} vs {a}" for (a, x), (b, y) in pairwise(zip(periods, ordered, strict=True))
            if x == 0 or abs(y - x) > tol * abs(x)]
     return not bad, "" if not bad else f"moved more than ±{float(tol):.0%}: " + ", ".join(bad), computed, first_float
 
@@ -225,7 +230,7 @@ def change_limit(catalogue: Catalogue, indicator_id: str) -> dict:
     return info.change_alert or catalogue.project.change_alert.get(info.unit, {})
 
 
-def _amount(change: float, unit: str, decimals: int = 0) -> str:
+def _amount(change: float | Fraction, unit: str, decimals: int = 0) -> str:
     """A change in the unit of the indicator: shares in percentage points."""
     if unit == "share":
         return f"{format_number(change * 100, 'days', decimals)} procentenheter"
@@ -250,16 +255,19 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
             if before is None or before["value"] is None or row["value"] is None:
                 continue
             old, new = _exact(before, unit), _exact(row, unit)  # exact: a move of exactly the limit is no alert
+            assert old is not None and new is not None  # both rows have a value (see above)
             change = new - old
             relative = change / abs(old) if old else None
             passed = []
             if "absolute" in limit and abs(change) > Fraction(str(limit["absolute"])):
                 passed.append(_amount(limit["absolute"], unit))
-            if "relative" in limit and change and (relative is None or abs(relative) > Fraction(str(limit["relative"]))):
+            if "relative" in limit and change \
+                    and (relative is None or abs(relative) > Fraction(str(limit["relative"]))):
                 passed.append(f"±{format_number(limit['relative'], 'share', 0)}")
             if not passed:
                 continue
-            rel = "" if relative is None else f" ({'+' if relative >= 0 else '−'}{format_number(abs(relative), 'share', 1)})"
+            rel = "" if relative is None else \
+                f" ({'+' if relative >= 0 else '−'}{format_number(abs(relative), 'share', 1)})"
             where = ", ".join(f"{k}={v}" for k, v in row["breakdown"].items()) or "total"
             message = (f"{ind} {period} {where}: {_show(old, unit)} → {_show(new, unit)}, change "
                        f"{'+' if change >= 0 else '−'}{_amount(abs(change), unit, 1)}{rel} since {previous}, "

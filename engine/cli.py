@@ -9,7 +9,9 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,11 @@ from .catalogue import indicator_files, load_catalogue
 from .diagnostics import Diagnostic, EngineError, Position
 from .present import OutputError, aligned, as_csv, as_json, as_table, breakdown_label, format_number, write_atomic
 from .render import DIALECTS, CompileRefused
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns (click imports it so too)
+
+    from .report import Report
 
 
 def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
@@ -282,7 +289,8 @@ class Progress:
     """A progress bar on stderr for long steps; click shows only the label when stderr is not a terminal."""
 
     def __init__(self, label: str):
-        self.label, self.bar = label, None
+        self.label = label
+        self.bar: ProgressBar[str] | None = None
 
     def __call__(self, item: str, detail: str, done: int, total: int) -> None:
         if self.bar is None:
@@ -325,7 +333,7 @@ def demo_data(out, scale, seed):
                + f" rows in {seconds:.1f} s (scale {scale:g}, seed {seed})", err=True)
 
 
-def _check_outputs(files: list[Path | None], folders: list[Path | None] = ()) -> None:
+def _check_outputs(files: Sequence[Path | None], folders: Sequence[Path | None] = ()) -> None:
     """Refuse unusable output paths before any computing, all at once."""
     problems = []
     for path in [f for f in files if f is not None]:
@@ -422,7 +430,8 @@ def report(data, year, compare, formats, out, mapping, indicators_dir):
     compare = api.PREVIOUS_YEAR if compare is None else compare
     with Progress("computing") as progress:
         built = api.report(catalogue, data, year, compare, progress, mapping)
-    render = {"html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
+    render: dict[str, Callable[[Report], str | bytes]] = {
+        "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
     for fmt in dict.fromkeys(formats or ("html",)):
         path = out / f"aterrapportering_{year}.{fmt}"
         _write_output(path, render[fmt](built), "the report")

@@ -34,7 +34,7 @@ class DataIssue:
                 "breaches": self.breaches, "examples": self.examples}
 
 
-def _breach_query(entity: str, alias: str, key: str, condition: exp.Expression, joins=()) -> exp.Select:
+def _breach_query(entity: str, alias: str, key: str, condition: exp.Expr, joins=()) -> exp.Select:
     """Up to EXAMPLES keys of rows where `condition` holds, and how many there are."""
     query = exp.select(exp.column(key, table=alias).as_("example"),
                        exp.Window(this=exp.Count(this=exp.Star())).as_("breaches"))
@@ -62,7 +62,8 @@ def _checks(model: Model, rules: list[BoundRule]):
                     _breach_query(name, name, key, c.is_(exp.null()))
             if column.values:
                 cond = exp.and_(c.is_(exp.null()).not_(),
-                                exp.In(this=c.copy(), expressions=[exp.Literal.string(v) for v in column.values]).not_())
+                                exp.In(this=c.copy(),
+                                       expressions=[exp.Literal.string(v) for v in column.values]).not_())
                 yield name, f"allowed_values:{column.name}", \
                     f"{column.name} has a value other than {', '.join(column.values)}", \
                     _breach_query(name, name, key, cond)

@@ -6,8 +6,8 @@ once, and raise `EngineError` (carrying all of them) only where going on is poin
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def compare_rows(before: list[dict], after: list[dict]) -> list[RowChange]:
         if a is not None and b is not None and all(_same(a[f], b[f]) for f in FIELDS):
             continue
         row = a or b
+        assert row is not None  # k is a key of old or of new
         changes.append(RowChange(row["indicator"], row["period"], row["breakdown"], a, b))
     return changes
 

@@ -24,6 +24,8 @@ cells; reports show `..` for them.
 """
 from __future__ import annotations
 
+from collections.abc import Set
+
 PRIMARY, SECONDARY = "primary", "secondary"
 
 
@@ -109,7 +111,7 @@ def _safe(hidden: list[int]) -> bool:
     return not hidden or (len(hidden) >= 2 and sum(hidden) > len(hidden))
 
 
-def flag_rows(rows: list[dict], threshold: int, distinct: set[str] = frozenset()) -> list[dict]:
+def flag_rows(rows: list[dict], threshold: int, distinct: Set[str] = frozenset()) -> list[dict]:
     """The rows with a `disclosure` flag each, per (indicator, period) table; values are kept.
 
     `distinct`: ids of indicators whose value counts distinct persons."""
@@ -119,6 +121,7 @@ def flag_rows(rows: list[dict], threshold: int, distinct: set[str] = frozenset()
     flagged = [dict(r) for r in rows]
     for members in tables.values():
         indicator = rows[members[0]]["indicator"]
-        for i, flag in zip(members, suppression([rows[i] for i in members], threshold, indicator in distinct)):
+        flags = suppression([rows[i] for i in members], threshold, indicator in distinct)
+        for i, flag in zip(members, flags, strict=True):
             flagged[i]["disclosure"] = flag
     return flagged

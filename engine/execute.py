@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def load_mapping(path: str | Path, model: Model) -> SourceMapping:
                                 f"'{entity}' has no column '{column}'",
                                 did_you_mean(column, model.entities[entity].columns))
     diags.raise_if_errors()
+    assert doc is not None  # a file that could not be read is an error, raised above
     data = doc.data["tables"]
     return SourceMapping({e: s["table"] for e, s in data.items() if "table" in s},
                          {e: dict(s.get("columns", {})) for e, s in data.items()})
@@ -124,13 +126,13 @@ def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None =
         tables: dict[str, str] = {}
         for schema, name in sorted(con.execute(listing.sql("duckdb")).fetchall(), key=lambda r: r[0] != "main"):
             tables.setdefault(name.lower(), f"{schema}.{name}")
-        for entity in model.entities:
-            wanted = mapping.table(entity)
+        for entity_name in model.entities:
+            wanted = mapping.table(entity_name)
             if wanted.lower() in tables:
-                raw[entity] = f"{SOURCE}.{tables[wanted.lower()]}"
+                raw[entity_name] = f"{SOURCE}.{tables[wanted.lower()]}"
             else:
                 problems.append(Diagnostic(Position(f"{shown}:{wanted}"), "E_DATA_MISSING_TABLE",
-                                           f"the dataset has no table '{wanted}' for entity '{entity}'",
+                                           f"the dataset has no table '{wanted}' for entity '{entity_name}'",
                                            "name tables after the model's entities, or map them with --mapping"))
     else:
         for entity in model.entities.values():
@@ -145,7 +147,8 @@ def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None =
                 else:
                     problems.append(Diagnostic(Position(str(p / (stem + ".parquet"))), "E_DATA_MISSING_TABLE",
                                                f"the dataset has no table '{stem}' for entity '{entity.name}'",
-                                               f"add {stem}.parquet or {stem}.csv to {shown}, or map it with --mapping"))
+                                               f"add {stem}.parquet or {stem}.csv to {shown}, "
+                                               "or map it with --mapping"))
                     continue
                 rel.create_view(f"raw_{entity.name}")
                 dataset._keep.append(rel)
@@ -168,7 +171,7 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, st
     for name, source in raw.items():
         entity = model.entities[name]
         rel = con.table(".".join(f'"{p}"' if i else p for i, p in enumerate(source.split("."))))
-        found = {c.lower(): (c, str(t).upper().split("(")[0]) for c, t in zip(rel.columns, rel.types)}
+        found = {c.lower(): (c, str(t).upper().split("(")[0]) for c, t in zip(rel.columns, rel.types, strict=True)}
         where = f"{shown}:{name}"
         columns = []
         for col in entity.columns.values():
@@ -177,8 +180,8 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, st
             if stored is None:
                 problems.append(Diagnostic(Position(where), "E_DATA_MISSING_COLUMN",
                                            f"table '{source.split('.')[-1]}' has no column '{source_name}'",
-                                           f"expected a {col.type} column '{source_name}' (model column {name}.{col.name}); "
-                                           "map other names with --mapping"))
+                                           f"expected a {col.type} column '{source_name}' "
+                                           f"(model column {name}.{col.name}); map other names with --mapping"))
             elif stored[1] not in COMPATIBLE[col.type]:
                 problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
                                            f"column {name}.{col.name} is {stored[1]}, the model says {col.type}",
@@ -296,7 +299,7 @@ def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], 
         return result
     result = out_total
     for key, rows in groups.items():
-        result += sorted(rows, key=lambda r, key=key: order(r, key))
+        result += sorted(rows, key=partial(order, key=key))
     return result
 
 
@@ -325,5 +328,6 @@ def load_tables(con: duckdb.DuckDBPyConnection, model: Model, tables: dict[str, 
         names = list(entity.columns)
         insert = exp.Insert(this=exp.Schema(this=exp.to_table(entity.name),
                                             expressions=[exp.to_identifier(n) for n in names]),
-                            expression=exp.Values(expressions=[exp.Tuple(expressions=[exp.Placeholder() for _ in names])]))
+                            expression=exp.Values(
+                                expressions=[exp.Tuple(expressions=[exp.Placeholder() for _ in names])]))
         con.executemany(insert.sql("duckdb"), [[row.get(n) for n in names] for row in rows])

@@ -7,12 +7,13 @@ model's descriptions of calculated columns.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .catalogue import Catalogue
 from .info import PublishedFigure
 from .present import format_number
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {  # per language: format strings, and "aggs" a dict of words
     "sv": {
         "population": "Population", "units": "en enhet per rad i {entity} ({plural})",
         "period": "som hamnar i perioden genom {col} (första och sista dagen ingår)",
@@ -86,7 +87,8 @@ def _figure(fig: PublishedFigure, unit: str) -> str:
     when = fig.period or "–".join(fig.periods)
     where = "".join(f" {k}={v}" for k, v in fig.breakdown.items())
     if holds == "rounds_to":
-        decimals = max(0, -int(round(math.log10(fig.precision * (100 if unit == "share" else 1)))))
+        assert fig.precision is not None  # required with rounds_to (checked when the indicator is resolved)
+        decimals = max(0, -round(math.log10(fig.precision * (100 if unit == "share" else 1))))
         claim = format_number(fig.value, unit, decimals, thousands=" ")
     else:
         parts = [f"{k} {getattr(fig, k)}" for k in ("value", "min", "max", "tolerance", "compare_to")
@@ -126,6 +128,7 @@ def _bands(specs: list, model, lang: str, t: dict) -> list[str]:
 def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> str:
     bound = catalogue.get(indicator_id)
     info, model = bound.info, catalogue.model
+    assert model is not None  # an indicator is only resolved against a model
     data = catalogue.documents[indicator_id].data   # the population and measure as written, step by step
     pop = data["population"]
     chain = []  # (indicator id, its extra conditions), nearest first: population: {from: ...}

@@ -78,7 +78,7 @@ class Source:
                         self.position.col + self.quoted_offset + offset)
 
 
-def node_offset(node: exp.Expression) -> int:
+def node_offset(node: exp.Expr) -> int:
     """Character offset of a node in its source text, where sqlglot recorded it."""
     for candidate in [node, *node.find_all(exp.Identifier, exp.Literal)]:
         meta = getattr(candidate, "_meta", None) or {}
@@ -93,7 +93,7 @@ def _written_name(text: str, offset: int) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | None:
+def parse_expression(source: Source, diags: Diagnostics) -> exp.Expr | None:
     """Parse one analyst expression and check it against the allowlist."""
     text = source.text
     if not isinstance(text, str) or not text.strip():
@@ -143,7 +143,7 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
             diags.error(source.at(node_offset(node)), "E_EXPR_SUBQUERY",
                         "a subquery is not allowed in an expression",
                         "to test related rows use a condition {exists: <relationship>, where: ...}")
-        elif isinstance(node, (exp.Func,)) or isinstance(node, exp.Anonymous):
+        elif isinstance(node, (exp.Func, exp.Anonymous)):
             name = _written_name(text, node_offset(node)) or (
                 node.sql_name() if not isinstance(node, exp.Anonymous) else str(node.this))
             instead = INSTEAD.get(name.lower())
@@ -162,7 +162,7 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expression | Non
     return tree if ok else None
 
 
-def column_paths(tree: exp.Expression) -> list[exp.Column]:
+def column_paths(tree: exp.Expr) -> list[exp.Column]:
     return list(tree.find_all(exp.Column))
 
 

@@ -84,6 +84,7 @@ def load_fixture(path: Path, catalogue: Catalogue, diags: Diagnostics) -> Docume
         return None
     data = doc.data
     model = catalogue.model
+    assert model is not None, "the catalogue has no data model: load it with checked_catalogue()"
     if data["indicator"] not in catalogue.indicators:
         diags.error(doc.pos(("indicator",)), "E_UNKNOWN_INDICATOR",
                     f"no indicator '{data['indicator']}' in the catalogue",
@@ -103,13 +104,15 @@ def load_fixture(path: Path, catalogue: Catalogue, diags: Diagnostics) -> Docume
 def run_fixture(doc: Document, catalogue: Catalogue) -> FixtureResult:
     data = doc.data
     bound = catalogue.get(data["indicator"])
+    assert catalogue.model is not None  # an indicator is only resolved against a model
     con = duckdb.connect(":memory:")
     try:
         try:
             load_tables(con, catalogue.model, data["inputs"])
         except duckdb.Error as exc:
             raise EngineError([Diagnostic(Position(doc.file), "E_DATA_VALUE", f"cannot load the fixture's rows: "
-                                          f"{str(exc).splitlines()[0]}", "check each value against its column's type")]) from None
+                                          f"{str(exc).splitlines()[0]}",
+                                          "check each value against its column's type")]) from None
         dataset = Dataset(con, f"fixture {doc.file}")
         result = FixtureResult(doc.file, bound.id)
         for case in data["expect"]:

@@ -39,7 +39,8 @@ class PublishedFigure:
         """Every period whose rows the figure needs (compare_to included)."""
         if self.periods:
             return list(self.periods)
-        return [self.period] + ([self.compare_to] if self.compare_to else [])  # type: ignore[list-item]
+        assert self.period is not None  # a figure has period or periods (checked when the indicator is resolved)
+        return [self.period] + ([self.compare_to] if self.compare_to else [])
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,13 @@ later stages can point at `file:line:col` without carrying YAML nodes around.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 import bisect
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import yaml
 

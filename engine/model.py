@@ -30,7 +30,7 @@ class Column:
 class Calculated:
     name: str
     type: str
-    expr: exp.Expression  # over the entity's own columns, unqualified
+    expr: exp.Expr  # over the entity's own columns, unqualified
     description: dict[str, str] = field(default_factory=dict)
 
 
@@ -39,7 +39,7 @@ class Rule:
     """A consistency rule every row of an entity keeps (bound to the model by `resolve`)."""
     name: str
     entity: str
-    tree: exp.Expression
+    tree: exp.Expr
     source: Source
     description: dict[str, str] = field(default_factory=dict)
 
@@ -146,13 +146,14 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
             for label in c.get("labels", {}):
                 if c.get("values") is not None and label not in c["values"]:
                     diags.error(doc.key_pos(("entities", ename, "columns", cname, "labels", label)),
-                                "E_MODEL_LABEL", f"label for '{label}', which is not an allowed value of {ename}.{cname}",
+                                "E_MODEL_LABEL",
+                                f"label for '{label}', which is not an allowed value of {ename}.{cname}",
                                 did_you_mean(label, c["values"]))
     # relationships and their reverses
     for ename, edata in data["entities"].items():
         ent = entities[ename]
         for rname, r in edata.get("relationships", {}).items():
-            path = ("entities", ename, "relationships", rname)
+            path: tuple[str, ...] = ("entities", ename, "relationships", rname)
             if rname in ent.columns or rname in edata.get("calculated", {}) or rname in ent.relationships:
                 diags.error(doc.key_pos(path), "E_MODEL_NAME_CLASH",
                             f"relationship '{rname}' has the name of a column or relationship of '{ename}'",
@@ -174,7 +175,8 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
                 target = entities[r["to"]]
                 target_data = data["entities"][r["to"]]
                 if reverse in target.relationships or reverse in target.columns \
-                        or reverse in target_data.get("relationships", {}) or reverse in target_data.get("calculated", {}):
+                        or reverse in target_data.get("relationships", {}) \
+                        or reverse in target_data.get("calculated", {}):
                     diags.error(doc.pos(path + ("reverse",)), "E_MODEL_NAME_CLASH",
                                 f"reverse name '{reverse}' is already used on entity '{r['to']}'",
                                 "choose another plural name")
@@ -240,7 +242,8 @@ def _classifications(doc: Document, diags: Diagnostics) -> dict[str, Classificat
     """Bands in ascending order, contiguous: only the first may be open below and only the last above."""
     result = {}
     for name, spec in doc.data.get("classifications", {}).items():
-        bands, ok, seen = [], True, set()
+        bands: list[Band] = []
+        ok, seen = True, set()
         for i, b in enumerate(spec["bands"]):
             path = ("classifications", name, "bands", i)
             code = str(b["code"])

@@ -22,7 +22,7 @@ class Period:
     def __str__(self) -> str:
         return self.label
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of the same kind just before this one."""
         year, kind = self.first.year, _kind(self.label)
         if kind == "year":

@@ -24,8 +24,8 @@ class Stage:
     source: str                 # table or CTE name
     alias: str
     joins: list[Join]
-    where: list[exp.Expression]
-    select: list[tuple[str, exp.Expression]] = field(default_factory=list)  # (name, expression)
+    where: list[exp.Expr]
+    select: list[tuple[str, exp.Expr]] = field(default_factory=list)  # (name, expression)
     select_all_of_alias: bool = False
     rank: Selection | None = None
 
@@ -47,11 +47,11 @@ class QueryPlan:
         return list(dict.fromkeys([*self.dimensions, *(d for pair in self.crosses for d in pair)]))
 
 
-def date_literal(value) -> exp.Expression:
+def date_literal(value) -> exp.Expr:
     return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("date"))
 
 
-def in_period(expr: exp.Expression, period: Period) -> exp.Expression:
+def in_period(expr: exp.Expr, period: Period) -> exp.Expr:
     return exp.Between(this=expr.copy(), low=date_literal(period.first), high=date_literal(period.last))
 
 
@@ -72,7 +72,7 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
     for pair in bound.crosses:
         for b in pair:
             dims.setdefault(b.name, b)
-    select: list[tuple[str, exp.Expression]] = [(DIM + name, b.expr) for name, b in dims.items()]
+    select: list[tuple[str, exp.Expr]] = [(DIM + name, b.expr) for name, b in dims.items()]
     m = bound.measure
     if m.value is not None:
         select.append(("measure_value", m.value))
@@ -80,7 +80,7 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
         select.append(("in_numerator", exp.Case(ifs=[exp.If(this=m.numerator, true=exp.Literal.number(1))],
                                                 default=exp.Literal.number(0))))
     if m.ratio is not None:
-        for name, side in zip(("num_value", "den_value"), m.ratio):
+        for name, side in zip(("num_value", "den_value"), m.ratio, strict=True):
             if side.value is not None:
                 select.append((name, side.value))
     if not select:

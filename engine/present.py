@@ -10,14 +10,14 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Set
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Iterable
 
 from .catalogue import Catalogue
 
-THOUSANDS = "\u00a0"
-NO_VALUE = "–"  # no value: an empty population has no mean, median or share  # Swedish: 8 306 (a no-break space keeps the number on one line)
+THOUSANDS = "\u00a0"  # Swedish: 8 306 (a no-break space keeps the number on one line)
+NO_VALUE = "–"  # no value: an empty population has no mean, median or share
 
 
 def round_half_up(value, decimals: int) -> Decimal:
@@ -75,13 +75,14 @@ def as_csv(rows: list[dict]) -> str:
         name = " × ".join(r["breakdown"])
         value = " × ".join("" if v is None else str(v) for v in r["breakdown"].values()) if r["breakdown"] else ""
         writer.writerow([r["indicator"], r["period"], name, value if value is not None else "",
-                         "" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float) else r["value"],
+                         ("" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float)
+                          else r["value"]),
                          "" if r["numerator"] is None else r["numerator"],
                          "" if r["denominator"] is None else r["denominator"], r["n"], r.get("disclosure") or ""])
     return out.getvalue()
 
 
-DISCLOSURE_LABELS = {"primary": "skyddas (få enheter)", "secondary": "skyddas (sekundärt)"}
+DISCLOSURE_LABELS: dict[str | None, str] = {"primary": "skyddas (få enheter)", "secondary": "skyddas (sekundärt)"}
 
 
 def as_table(rows: list[dict], catalogue: Catalogue) -> str:
@@ -91,7 +92,8 @@ def as_table(rows: list[dict], catalogue: Catalogue) -> str:
     for r in rows:
         bound = catalogue.indicators.get(r["indicator"])
         unit = bound.info.unit if bound else "count"
-        decimals = 2 if unit == "ratio" and isinstance(r["value"], float) else 1 if unit in ("days", "years") and isinstance(r["value"], float) else None
+        decimals = (2 if unit == "ratio" and isinstance(r["value"], float)
+                    else 1 if unit in ("days", "years") and isinstance(r["value"], float) else None)
         body.append([r["indicator"], r["period"], breakdown_label(catalogue, r["breakdown"]),
                      format_number(r["value"], unit, decimals),
                      "" if r["numerator"] is None else format_number(r["numerator"]),
@@ -100,13 +102,13 @@ def as_table(rows: list[dict], catalogue: Catalogue) -> str:
     return aligned(header, body, right={3, 4, 5, 6})
 
 
-def aligned(header: list[str], body: Iterable[list[str]], right: set[int] = frozenset()) -> str:
+def aligned(header: list[str], body: Iterable[list[str]], right: Set[int] = frozenset()) -> str:
     body = list(body)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=True)]
 
     def line(cells):
         return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in body)]) + "\n"
 

@@ -22,7 +22,7 @@ class CompileRefused(Exception):
     """The indicator cannot be computed exactly in this dialect."""
 
 
-def _and(conditions: list[exp.Expression]) -> exp.Expression | None:
+def _and(conditions: list[exp.Expr]) -> exp.Expr | None:
     conditions = [c.copy() for c in conditions]
     return exp.and_(*conditions) if conditions else None
 
@@ -53,9 +53,11 @@ def _join_related(join: RelatedJoin) -> exp.Join:
         query = query.select(exp.Count(this=exp.Star()).as_("value"), copy=False)
     else:
         func = {"min": exp.Min, "max": exp.Max, "sum": exp.Sum}[join.aggregate]
+        assert join.value is not None  # min, max and sum aggregate a value
         query = query.select(func(this=join.value.copy()).as_("value"), copy=False)
     query = query.from_(exp.to_table(first.entity).as_(first.alias), copy=False)
     for hop in join.hops[1:]:
+        assert hop.on_left is not None and hop.on_right is not None  # only the first hop has no ON
         query = query.join(exp.to_table(hop.entity).as_(hop.alias), on=hop.on_left.copy().eq(hop.on_right.copy()),
                            join_type="INNER", copy=False)
     for inner in join.inner_joins:  # to-one joins and nested related rows of the last hop
@@ -102,7 +104,7 @@ def _stage_select(stage: Stage) -> exp.Select:
     return query
 
 
-def _quantile(value: exp.Expression, p: float, dialect: str, name: str) -> exp.Expression:
+def _quantile(value: exp.Expr, p: float, dialect: str, name: str) -> exp.Expr:
     lit = exp.Literal.number(p)
     if dialect == "duckdb":
         return exp.Anonymous(this="QUANTILE_CONT", expressions=[value, lit])
@@ -119,11 +121,12 @@ def _quantile(value: exp.Expression, p: float, dialect: str, name: str) -> exp.E
                          f"{name} cannot be computed there; compile for duckdb, spark, postgres or snowflake")
 
 
-def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expression]:
+def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expr]:
     n = exp.Count(this=exp.Star())
     kind = plan.measure_kind
     value_col = exp.column("measure_value")
     nothing = exp.cast(exp.null(), exp.DataType.build("bigint"))
+    value: exp.Expr
     if kind == "count":
         value = exp.Count(this=exp.Star())
     elif kind == "count_distinct":
@@ -136,8 +139,10 @@ def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expression]:
         return [value.as_("value"), numerator.as_("numerator"), exp.Count(this=exp.Star()).as_("denominator"),
                 n.as_("n")]
     elif kind == "ratio":
-        sides = []
-        for name, side in zip(("num_value", "den_value"), plan.indicator.measure.ratio):
+        ratio = plan.indicator.measure.ratio
+        assert ratio is not None  # a ratio measure has its two sides
+        sides: list[exp.Expr] = []
+        for name, side in zip(("num_value", "den_value"), ratio, strict=True):
             if side.kind == "count":
                 sides.append(exp.Count(this=exp.Star()))
             elif side.kind == "count_distinct":
@@ -154,13 +159,14 @@ def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expression]:
     elif kind == "median":
         value = _quantile(value_col, 0.5, dialect, "median")
     elif kind == "percentile":
+        assert plan.p is not None  # a percentile measure has its p
         value = _quantile(value_col, plan.p, dialect, f"percentile {plan.p}")
     else:  # pragma: no cover
         raise ValueError(kind)
     return [value.as_("value"), nothing.as_("numerator"), nothing.copy().as_("denominator"), n.as_("n")]
 
 
-def _dialect_fixes(tree: exp.Expression, dialect: str) -> exp.Expression:
+def _dialect_fixes(tree: exp.Expr, dialect: str) -> exp.Expr:
     """Rewrite portable nodes into the form each dialect computes exactly."""
     def fix(node):
         if isinstance(node, exp.DateDiff):
@@ -175,7 +181,7 @@ def _dialect_fixes(tree: exp.Expression, dialect: str) -> exp.Expression:
     return tree.transform(fix, copy=False)  # the tree was built for this call alone
 
 
-def bind_period(tree: exp.Expression, plan: QueryPlan) -> exp.Expression:
+def bind_period(tree: exp.Expr, plan: QueryPlan) -> exp.Expr:
     """period_start / period_end placeholders become the period's first and last day."""
     days = {"period_start": plan.period.first, "period_end": plan.period.last}
 
@@ -186,7 +192,7 @@ def bind_period(tree: exp.Expression, plan: QueryPlan) -> exp.Expression:
     return tree.transform(fix, copy=False)
 
 
-def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Select:
+def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Expr:
     """The whole query for one indicator and period, as a sqlglot tree.
 
     Every expression taken from the plan is copied where it is used, so the builders can

@@ -21,8 +21,10 @@ class Cell:
     """One figure as shown: the computed value (None if suppressed or not computable)."""
     value: float | int | None       # the published value: rounded as shown (58 % is 0.58), exactly, half up
     n: int | None                   # units behind it, for programs; the published formats never show it
-    text: str                       # Swedish formatting: "8 306", "58 %", "3,5"; ".." when suppressed; "–" when no value
-    suppressed: str | None = None   # None, "primary" (fewer units than the threshold) or "secondary" (protects another cell)
+    text: str                       # Swedish formatting: "8 306", "58 %", "3,5"; ".." when suppressed;
+                                    # "–" when no value
+    suppressed: str | None = None   # None, "primary" (fewer units than the threshold)
+                                    # or "secondary" (protects another cell)
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Chart:
     title: str
     unit: str                       # as ReportIndicator.unit, for the axis and labels
     categories: list[str]           # x-axis groups, e.g. ["2016", "2017", "2018"] or ["Kvinnor", "Män"]
-    series: list[tuple[str, list[Cell]]]   # (legend label, one Cell per category)
+    series: list[tuple[str, list[Cell | None]]]   # (legend label, one Cell per category; None: no value)
 
 
 @dataclass
@@ -285,7 +287,8 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
         tables = {label: _cells(r, flags[(ind, label)], unit) for (ind, label), r in rows.items() if ind == bound.id}
         now_label = report_period(bound, year)
         before_label = report_period(bound, compare) if compare else None
-        lines = _lines(catalogue, bound, tables.get(now_label, {}), tables.get(before_label, {}) if compare else None)
+        lines = _lines(catalogue, bound, tables.get(now_label, {}),
+                       tables.get(before_label, {}) if before_label is not None else None)
         item = ReportIndicator(
             bound.id, bound.info.version, bound.info.title["sv"], unit, UNIT_LABELS[unit], now_label,
             before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables), _footnote(bound),

@@ -162,7 +162,7 @@ def tick_label(value: float, unit: str, step: float) -> str:
 
 
 def _bar_values(chart: Chart) -> list[float]:
-    return [float(c.value) for _, cells in chart.series for c in cells if _drawn(c)]
+    return [v for _, cells in chart.series for c in cells if (v := _bar_value(c)) is not None]
 
 
 def _legend(chart: Chart, top: float) -> tuple[list[str], float]:
@@ -283,9 +283,11 @@ def _empty_plot(layout: ChartLayout) -> list[str]:
             f'fill="#555">Inga uppgifter att visa: de är skyddade eller saknas.</text>']
 
 
-def _drawn(cell: Cell | None) -> bool:
-    """Whether a cell gets a bar: not suppressed, and a finite value."""
-    return cell is not None and not cell.suppressed and _finite(cell.value)
+def _bar_value(cell: Cell | None) -> float | None:
+    """The value of the cell's bar; None when it gets none: suppressed, or no finite value."""
+    if cell is None or cell.suppressed or cell.value is None or not _finite(cell.value):
+        return None
+    return float(cell.value)
 
 
 def _value_label(text: str, x: float, y: float, layout: ChartLayout) -> str:
@@ -305,8 +307,9 @@ def _bars(chart: Chart, layout: ChartLayout, scale: float) -> list[str]:
         for j, (_, cells) in enumerate(chart.series):
             cell = cells[i] if i < len(cells) else None
             centre, text = start + j * bar + bar / 2, shown(cell)
-            if _drawn(cell):
-                length = max(0.0, float(cell.value)) * scale
+            value = _bar_value(cell)
+            if value is not None:
+                length = max(0.0, value) * scale
                 top = layout.baseline - length
                 out.append(f'<rect x="{_num(start + j * bar + 1)}" y="{_num(top)}" '
                            f'width="{_num(max(1.0, bar - 2))}" height="{_num(length)}" '
@@ -530,7 +533,8 @@ def md_table(indicator: ReportIndicator, threshold: int) -> list[str]:
            "|" + "|".join([":---"] + ["---:"] * (len(head) - 1)) + "|"]
     for dimension, lines in group_lines(indicator.lines):
         if dimension is not None:
-            out.append(f"| **{md(indicator.dimension_titles.get(dimension) or dimension_title(dimension))}** |" + " |" * (len(head) - 1))
+            title = indicator.dimension_titles.get(dimension) or dimension_title(dimension)
+            out.append(f"| **{md(title)}** |" + " |" * (len(head) - 1))
         for line in lines:
             label = (INDENT if dimension is not None else "") + md(line.label)
             label = f"**{label}**" if dimension is None else label
@@ -747,7 +751,7 @@ def to_xlsx(report: Report) -> bytes:
     """The report as a workbook: "Om rapporten", then one sheet per section; figures as numbers."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    properties = {"title": report.title, "comments": intro_text(report)}
+    properties: dict[str, str | datetime] = {"title": report.title, "comments": intro_text(report)}
     created = _created(report)
     if created is not None:
         properties["created"] = created  # the same report gives the same file

@@ -180,7 +180,7 @@ expect:
     # no case ends in February 2019: a count over an empty population is 0, total row only
     rows:
       - {breakdown: {}, value: 0, n: 0}
-"""
+"""  # noqa: E501 - the fixture YAML is written verbatim: one input row per line, as in fixtures/
 
 README = f"""\
 # Indicator catalogue

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from importlib import resources
 
 import jsonschema
@@ -20,13 +21,13 @@ from .load import Document
 SCHEMAS = ("model", "indicator", "fixture", "project")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict:
     text = resources.files("engine").joinpath("schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema(name))
 
@@ -52,7 +53,7 @@ def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
     return error
 
 
-def _describe_type(expected) -> str:
+def _describe_type(expected: str | list[str]) -> str:
     names = {"string": "text", "integer": "a whole number", "number": "a number",
              "object": "a mapping (key: value lines)", "array": "a list (lines starting with '-')",
              "boolean": "true or false", "null": "null"}
@@ -70,7 +71,9 @@ def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
     for top in errors:
         error = _deepest(top) if top.validator in ("oneOf", "anyOf") else top
         path = tuple(error.absolute_path)
+        # the stubs allow True/False schemas and unset attributes; an error the validator yields has neither
         if error.validator == "additionalProperties":
+            assert isinstance(error.schema, Mapping) and isinstance(error.instance, dict)
             allowed = list(error.schema.get("properties", {}))
             extra = [k for k in error.instance if k not in allowed]
             for key in extra:
@@ -78,11 +81,13 @@ def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
                     continue
                 seen.add((path, key))
                 diags.error(doc.key_pos(path + (key,)), "E_UNKNOWN_KEY",
-                            f"unknown key '{key}'" + (f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""),
+                            f"unknown key '{key}'"
+                            + (f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""),
                             did_you_mean(key, allowed))
             continue
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else error.message
+            assert isinstance(error.schema, Mapping)
             allowed = list(error.schema.get("properties", {}))
             diags.error(doc.pos(path), "E_MISSING_KEY", f"missing required key '{missing}'"
                         + (f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""),
@@ -90,9 +95,11 @@ def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
             continue
         where = "'" + ".".join(map(str, path)) + "'" if path else "the file"
         if error.validator == "type":
+            assert isinstance(error.validator_value, (str, list))
             message = f"{where} must be {_describe_type(error.validator_value)}"
             hint = _pattern_hint(path) if any(k in path for k in ("period", "periods", "compare_to")) else ""
         elif error.validator == "enum":
+            assert isinstance(error.validator_value, list)
             message = f"{where} is '{error.instance}', which is not allowed"
             hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
         elif error.validator == "pattern":

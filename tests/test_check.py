@@ -101,7 +101,8 @@ def test_change_alerts_use_the_declared_limits(catalogue):
     by_id = {a.indicator: a for a in alerts}
     assert set(by_id) == {"antal_kontaktmoten", "andel_lamnat_sjukforsakringen_efter_insats"}
     assert by_id["antal_kontaktmoten"].absolute == 30 and by_id["antal_kontaktmoten"].relative == pytest.approx(0.3)
-    assert "+30 (+30,0\u00a0%)" in by_id["antal_kontaktmoten"].message and "since 2017" in by_id["antal_kontaktmoten"].message
+    assert "+30 (+30,0\u00a0%)" in by_id["antal_kontaktmoten"].message
+    assert "since 2017" in by_id["antal_kontaktmoten"].message
     assert "procentenheter" in by_id["andel_lamnat_sjukforsakringen_efter_insats"].message
 
 
@@ -133,7 +134,8 @@ def test_check_json_shape(catalogue):
 
 
 def test_a_move_of_exactly_the_limit_is_no_alert(catalogue):
-    key, before = ("andel_lamnat_sjukforsakringen_efter_insats", "2018"), ("andel_lamnat_sjukforsakringen_efter_insats", "2017")
+    key = ("andel_lamnat_sjukforsakringen_efter_insats", "2018")
+    before = ("andel_lamnat_sjukforsakringen_efter_insats", "2017")
     assert change_alerts(catalogue, [key], {key: [share(63, 100)], before: [share(58, 100)]}) == []
     assert len(change_alerts(catalogue, [key], {key: [share(64, 100)], before: [share(58, 100)]})) == 1
     count, count_before = ("antal_kontaktmoten", "2018"), ("antal_kontaktmoten", "2017")

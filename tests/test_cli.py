@@ -34,11 +34,14 @@ BAD = {
     "broken_yaml": ("population: [entity: x\n", "E_YAML"),
     "unknown_key": (MINIMAL.replace("unit: count", "units: count"), "E_UNKNOWN_KEY"),
     "misspelt_column": (MINIMAL.replace("period: datum", "period: datun"), "E_UNKNOWN_COLUMN"),
-    "subquery": (MINIMAL.replace("  period: datum\n", "  period: datum\n  where: person_id IN (SELECT person_id FROM person)\n"),
+    "subquery": (MINIMAL.replace("  period: datum\n",
+                                 "  period: datum\n  where: person_id IN (SELECT person_id FROM person)\n"),
                  "E_EXPR_SUBQUERY"),
-    "drop_table": (MINIMAL.replace("  period: datum\n", "  period: datum\n  where: \"datum IS NULL; DROP TABLE person\"\n"),
+    "drop_table": (MINIMAL.replace("  period: datum\n",
+                                   "  period: datum\n  where: \"datum IS NULL; DROP TABLE person\"\n"),
                    "E_EXPR_STATEMENTS"),
-    "file_reading": (MINIMAL.replace("  period: datum\n", "  period: datum\n  where: \"read_csv('/etc/passwd') IS NULL\"\n"),
+    "file_reading": (MINIMAL.replace("  period: datum\n",
+                                     "  period: datum\n  where: \"read_csv('/etc/passwd') IS NULL\"\n"),
                      "E_EXPR_FUNCTION"),
 }
 

@@ -52,8 +52,8 @@ def test_overlapping_cases_of_one_benefit_are_found(catalogue):
                    "slutdatum": None, "diagnoskod": None, "avslutsorsak": None},
                   {"fall_id": 11, "person_id": 1, "ersattning": "sjukpenning", "startdatum": dt.date(2018, 6, 1),
                    "slutdatum": dt.date(2018, 7, 1), "diagnoskod": None, "avslutsorsak": "annat"},
-                  {"fall_id": 12, "person_id": 1, "ersattning": "aktivitetsersattning", "startdatum": dt.date(2018, 6, 1),
-                   "slutdatum": None, "diagnoskod": None, "avslutsorsak": None}]}
+                  {"fall_id": 12, "person_id": 1, "ersattning": "aktivitetsersattning",
+                   "startdatum": dt.date(2018, 6, 1), "slutdatum": None, "diagnoskod": None, "avslutsorsak": None}]}
     found = issues_of(catalogue, tables)
     assert list(found) == [("ersattningsfall", "no_overlap:pagaende_fall")]
     assert found[("ersattningsfall", "no_overlap:pagaende_fall")].examples == [10]

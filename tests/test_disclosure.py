@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.disclosure import PRIMARY, SECONDARY, flag_rows, suppression
 
@@ -80,7 +81,7 @@ def tables(draw):
         k = draw(st.integers(1, min(total, 5)))
         cuts = sorted(draw(st.lists(st.integers(1, total - 1), min_size=k - 1, max_size=k - 1, unique=True))) \
             if total > 1 else []
-        parts = [b - a for a, b in zip([0] + cuts, cuts + [total])]
+        parts = [b - a for a, b in zip([0] + cuts, cuts + [total], strict=True)]
         dims[name] = {f"c{i}": n for i, n in enumerate(parts)}
     return table(total, **dims), draw(st.integers(1, 8))
 

@@ -1,9 +1,8 @@
 """Stages 1-2: YAML with positions, JSON Schema errors with file:line:col and suggestions."""
+from conftest import MINIMAL, codes
 from engine.diagnostics import Diagnostics
 from engine.load import load_text
 from engine.validate import validate_schema
-
-from conftest import MINIMAL, codes
 
 
 def test_positions_of_values_and_keys():

@@ -77,7 +77,7 @@ def datasets(draw):
     participations = []
     for i in range(draw(st.integers(0, 12))):
         start = draw(dates(0, 300))
-        end = draw(st.none() | st.integers(0, 400).map(lambda d: start + dt.timedelta(days=d)))
+        end = draw(st.none() | st.integers(0, 400).map(lambda d, start=start: start + dt.timedelta(days=d)))
         participations.append({
             "samarbete_id": 1000 + i, "kartlaggning_id": 5000 + i, "person_id": draw(st.integers(0, 6)),
             "fall_id": draw(st.integers(99, 107)), "startdatum": start, "slutdatum": end,

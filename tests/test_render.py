@@ -75,4 +75,5 @@ def test_period_bounds_are_inclusive_dates(catalogue):
 def test_first_per_person_is_ranked_with_tie_break(catalogue):
     sql = render_sql(plan_query(catalogue.get("antal_deltagare_med_sjukpenning_samordningsforbund"),
                                 parse_period("2018")), "spark", pretty=False)
-    assert "PARTITION BY insats.person_id ORDER BY insats.startdatum ASC NULLS LAST, insats.insats_id ASC NULLS LAST" in sql
+    assert ("PARTITION BY insats.person_id ORDER BY insats.startdatum ASC NULLS LAST, insats.insats_id ASC NULLS LAST"
+            in sql)

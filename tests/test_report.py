@@ -176,7 +176,8 @@ def test_a_published_verdict_never_reveals_a_suppressed_cell(catalogue, tmp_path
     db = participations(tmp_path / "leak.duckdb", catalogue,
                         [("aktivitetsersattning", 50, 31), ("sjukpenning", 2, 1)])
     report = api.report(catalogue, db, "2018", "2017", generated="2019-05-17")
-    item = next(i for s in report.sections for i in s.indicators if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
+    item = next(i for s in report.sections for i in s.indicators
+                if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
     by_label = {line.label: line.current for line in item.lines}
     assert by_label["Aktivitetsersättning"].text == ".." and by_label["Sjukpenning"].text == ".."
     note = next(n for n in item.published if "aktivitetsersättning" in n and "2018" in n)
@@ -187,7 +188,8 @@ def test_a_share_with_a_small_numerator_is_suppressed(catalogue, tmp_path):
     # 30 participations of which 2 left: 7 % would tell the 2
     db = participations(tmp_path / "few.duckdb", catalogue, [("sjukpenning", 30, 2)])
     report = api.report(catalogue, db, "2018", None, generated="2019-05-17")
-    item = next(i for s in report.sections for i in s.indicators if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
+    item = next(i for s in report.sections for i in s.indicators
+                if i.id == "andel_lamnat_sjukforsakringen_efter_insats")
     assert all(line.current.text == ".." for line in item.lines)
 
 
@@ -220,7 +222,7 @@ def test_every_construct_can_be_published(catalogue, make_catalogue, extract):
             if line.dimension is None:
                 key: tuple = ()
             elif " × " in line.dimension:
-                key = tuple(zip(line.dimension.split(" × "), line.category))
+                key = tuple(zip(line.dimension.split(" × "), line.category, strict=True))
                 assert line.dimension in items[bound.id].dimension_titles  # "Kön och ersättning"
             else:
                 key = ((line.dimension, line.category),)

@@ -8,6 +8,8 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from html.parser import HTMLParser
+from itertools import pairwise
+from typing import ClassVar
 
 import pytest
 
@@ -120,8 +122,9 @@ def html(report):
 
 class TagBalance(HTMLParser):
     """Checks that container elements open and close in order."""
-    CHECKED = {"html", "head", "body", "main", "nav", "section", "div", "table", "thead", "tbody", "tr",
-               "th", "td", "svg", "g", "figure", "ul", "ol", "li", "dl", "p", "h1", "h2", "h3", "caption"}
+    CHECKED: ClassVar[set[str]] = {"html", "head", "body", "main", "nav", "section", "div", "table", "thead",
+                                   "tbody", "tr", "th", "td", "svg", "g", "figure", "ul", "ol", "li", "dl", "p",
+                                   "h1", "h2", "h3", "caption"}
 
     def __init__(self):
         super().__init__()
@@ -269,7 +272,7 @@ def test_svg_is_deterministic():
 def test_axis_ticks_cover_the_values(top, unit):
     ticks = axis_ticks(top, unit)
     assert ticks[0] == 0 and ticks[-1] >= top and 4 <= len(ticks) <= 6
-    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:])}
+    steps = {round(b - a, 9) for a, b in pairwise(ticks)}
     assert len(steps) == 1
     if unit in ("count", "days"):
         assert all(float(t).is_integer() for t in ticks)
@@ -373,8 +376,9 @@ def test_xlsx_has_no_words_for_the_kind_of_suppression(workbook):
 def map_cells(report: Report, change) -> Report:
     """A copy of the report with `change` applied to every cell of every table and chart."""
     def indicator(i):
-        lines = [dataclasses.replace(l, current=change(l.current),
-                                     previous=None if l.previous is None else change(l.previous)) for l in i.lines]
+        lines = [dataclasses.replace(line, current=change(line.current),
+                                     previous=None if line.previous is None else change(line.previous))
+                 for line in i.lines]
         charts = [dataclasses.replace(ch, series=[(label, [change(c) for c in cells]) for label, cells in ch.series])
                   for ch in i.charts]
         return dataclasses.replace(i, lines=lines, charts=charts)
@@ -392,8 +396,8 @@ def blank_if_suppressed(c: Cell) -> Cell:
 
 
 def table_kinds(report: Report) -> list[str]:
-    return [c.suppressed for s in report.sections for i in s.indicators for l in i.lines
-            for c in (l.current, l.previous) if c is not None and c.suppressed]
+    return [c.suppressed for s in report.sections for i in s.indicators for line in i.lines
+            for c in (line.current, line.previous) if c is not None and c.suppressed]
 
 
 def test_the_kind_of_suppression_cannot_be_told(report):

@@ -3,7 +3,6 @@ import pytest
 
 from conftest import MINIMAL, codes
 
-
 BASE = MINIMAL.format(id="t")
 
 

@@ -43,7 +43,7 @@ def test_bad_definitions_are_reported_at_validation(make_catalogue, text, code):
 def test_nested_exists_compiles_and_counts(make_catalogue, catalogue):
     text = BASE.replace("  period: datum\n", "  period: datum\n  where:\n    - exists: samarbeten\n      where:\n"
                         "        - exists: insatser\n          where: \"insatstyp = 'arbetslivsinriktad'\"\n")
-    folder, cat = make_catalogue({"t.yaml": text})
+    _folder, cat = make_catalogue({"t.yaml": text})
     assert not cat.errors, [str(d) for d in cat.errors]
     from engine import api
     data = ROOT / "fixtures" / "andel_lamnat_sjukforsakringen_efter_arbetslivsinriktade_insatser.yaml"
@@ -69,9 +69,9 @@ def test_calculated_column_type_and_name_clashes(make_catalogue):
 
 
 def test_breakdown_named_like_an_output_column(make_catalogue, tmp_path):
-    model = (ROOT / "indicators" / "model.yaml").read_text("utf-8").replace("      datum: {type: date}\n",
-                                                                              "      datum: {type: date}\n      value: {type: varchar, nullable: true}\n", 1)
-    folder, cat = make_catalogue({"t.yaml": BASE + "breakdowns: [value]\n"}, model=model)
+    model = (ROOT / "indicators" / "model.yaml").read_text("utf-8").replace(
+        "      datum: {type: date}\n", "      datum: {type: date}\n      value: {type: varchar, nullable: true}\n", 1)
+    _folder, cat = make_catalogue({"t.yaml": BASE + "breakdowns: [value]\n"}, model=model)
     assert not cat.errors, [str(d) for d in cat.errors]
     data = tmp_path / "d.yaml"
     data.write_text("inputs:\n  kartlaggning:\n    - {kartlaggning_id: 1, person_id: 1, fall_id: 1, datum: 2018-01-01,"
@@ -101,7 +101,8 @@ def test_bad_fixture_and_yaml_dataset_values(tmp_path):
     proc = cli("test", "antal_kontaktmoten", "--fixtures", fixtures)
     assert proc.returncode == 1 and "E_DATA_VALUE" in proc.stderr and "E_INTERNAL" not in proc.stderr
     data = tmp_path / "d.yaml"
-    data.write_text("inputs:\n  persn: []\n  person: [1, 2]\n  mote:\n    - {mote_id: 1, dattum: 2018-01-01}\n", "utf-8")
+    data.write_text("inputs:\n  persn: []\n  person: [1, 2]\n  mote:\n    - {mote_id: 1, dattum: 2018-01-01}\n",
+                    "utf-8")
     proc = cli("run", "--data", data, "--period", "2018")
     assert proc.returncode == 1
     for code in ("E_UNKNOWN_ENTITY", "E_SCHEMA", "E_UNKNOWN_COLUMN"):

@@ -13,8 +13,18 @@ the joins they need, and knows nothing of periods or dialects.
     indicator.py   one indicator: population, measure, breakdowns, published figures
     rules.py       the model's consistency rules and calculated columns
 """
-from .bound import (BoundIndicator, BoundRule, Breakdown, Hop, Join, LookupJoin, Measure, RelatedJoin, Selection,
-                    ToOneJoin)
+from .bound import (
+    BoundIndicator,
+    BoundRule,
+    Breakdown,
+    Hop,
+    Join,
+    LookupJoin,
+    Measure,
+    RelatedJoin,
+    Selection,
+    ToOneJoin,
+)
 from .expression import bind_expression
 from .indicator import resolve_indicator
 from .rewrite import day_difference, safe_divide
@@ -22,5 +32,5 @@ from .rules import check_calculated, resolve_rules
 from .scope import Scope
 
 __all__ = ["BoundIndicator", "BoundRule", "Breakdown", "Hop", "Join", "LookupJoin", "Measure", "RelatedJoin",
-           "Selection", "ToOneJoin", "Scope", "bind_expression", "check_calculated", "day_difference",
+           "Scope", "Selection", "ToOneJoin", "bind_expression", "check_calculated", "day_difference",
            "resolve_indicator", "resolve_rules", "safe_divide"]

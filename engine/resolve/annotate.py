@@ -7,7 +7,8 @@ node (in its `meta`, which survives the rewrites); the rewrite rules read it.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -18,11 +19,11 @@ from ..model import NUMERIC
 TYPE_KEY = "engine_type"
 
 
-def type_of(node: exp.Expression | None) -> str | None:
+def type_of(node: exp.Expr | None) -> str | None:
     return None if node is None else node.meta.get(TYPE_KEY)
 
 
-def set_type(node: exp.Expression, t: str) -> exp.Expression:
+def set_type(node: exp.Expr, t: str) -> exp.Expr:
     node.meta[TYPE_KEY] = t
     return node
 
@@ -39,17 +40,17 @@ def comparable(a: str | None, b: str | None) -> bool:
     return a == b
 
 
-def unparen(node: exp.Expression) -> exp.Expression:
+def unparen(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.Paren):
         node = node.this
     return node
 
 
-def is_text_literal(node: exp.Expression | None) -> bool:
+def is_text_literal(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
 
 
-def date_with_text(a: str | None, b: str | None, other: exp.Expression | None) -> bool:
+def date_with_text(a: str | None, b: str | None, other: exp.Expr | None) -> bool:
     """A date compared with a text literal: the literal is read as a date (rewrite.cast_text_dates)."""
     return a == "date" and b == "varchar" and isinstance(other, exp.Literal)
 
@@ -60,14 +61,14 @@ class Typing:
     def __init__(self, src: Source, diags: Diagnostics):
         self.src, self.diags = src, diags
 
-    def of(self, node: exp.Expression | None) -> str | None:
+    def of(self, node: exp.Expr | None) -> str | None:
         return type_of(node)
 
-    def error(self, node: exp.Expression, message: str, hint: str = "") -> None:
+    def error(self, node: exp.Expr, message: str, hint: str = "") -> None:
         self.diags.error(self.src.at(node_offset(node)), "E_TYPE", message, hint)
 
 
-Rule = Callable[[exp.Expression, Typing], str]
+Rule = Callable[[Any, Typing], str]  # takes a node of the class it is registered under in RULES
 
 
 def _literal(node: exp.Literal, t: Typing) -> str:
@@ -76,7 +77,7 @@ def _literal(node: exp.Literal, t: Typing) -> str:
     return "double" if any(c in node.this for c in ".eE") else "integer"
 
 
-def _compare(node: exp.Expression, t: Typing) -> str:
+def _compare(node: exp.Expr, t: Typing) -> str:
     a, b = t.of(node.this), t.of(node.expression)
     if not (date_with_text(a, b, node.expression) or date_with_text(b, a, node.this) or comparable(a, b)):
         t.error(node, f"cannot compare {a} with {b} in '{node.sql()}'")
@@ -108,7 +109,7 @@ def _like(node: exp.Like, t: Typing) -> str:
     return "boolean"
 
 
-def _logical(node: exp.Expression, t: Typing) -> str:
+def _logical(node: exp.Expr, t: Typing) -> str:
     for side in (node.this, node.expression):
         if t.of(side) not in ("boolean", "null"):
             t.error(node, f"AND/OR combine conditions, but one side is {t.of(side)}")
@@ -128,7 +129,7 @@ def _starts_with(node: exp.StartsWith, t: Typing) -> str:
     return "boolean"
 
 
-def _arithmetic(node: exp.Expression, t: Typing) -> str:
+def _arithmetic(node: exp.Expr, t: Typing) -> str:
     a, b = t.of(node.this), t.of(node.expression)
     if not (is_number(a) or a == "null") or not (is_number(b) or b == "null"):
         t.error(node, f"arithmetic needs numbers, got {a} and {b} in '{node.sql()}'",
@@ -173,7 +174,7 @@ def _cast(node: exp.Cast, t: Typing) -> str:
     return target
 
 
-def _branches(node: exp.Expression, t: Typing) -> str:
+def _branches(node: exp.Expr, t: Typing) -> str:
     if isinstance(node, exp.If):
         if t.of(node.this) not in ("boolean", "null"):
             t.error(node, "the condition of IF/WHEN must be true or false")
@@ -186,7 +187,7 @@ def _branches(node: exp.Expression, t: Typing) -> str:
     return known[0] if known else "null"
 
 
-def _same_as_first(node: exp.Expression, t: Typing) -> str:
+def _same_as_first(node: exp.Func, t: Typing) -> str:
     a = t.of(node.this)
     others = [t.of(node.args.get("expression"))] + [t.of(e) for e in node.args.get("expressions") or []]
     if any(o is not None and not comparable(a, o) for o in others):
@@ -195,20 +196,20 @@ def _same_as_first(node: exp.Expression, t: Typing) -> str:
     return a or "null"
 
 
-def _text(node: exp.Expression, t: Typing) -> str:
+def _text(node: exp.Func, t: Typing) -> str:
     if t.of(node.this) not in ("varchar", "null"):
         t.error(node, f"{node.sql_name().lower()} needs text, but '{node.this.sql()}' is {t.of(node.this)}")
     return "integer" if isinstance(node, exp.Length) else "varchar"
 
 
-def _number(node: exp.Expression, t: Typing) -> str:
+def _number(node: exp.Func, t: Typing) -> str:
     a = t.of(node.this)
     if not (is_number(a) or a == "null"):
         t.error(node, f"{node.sql_name().lower()} needs a number, got {a}")
     return a or "null"
 
 
-def _date_part(node: exp.Expression, t: Typing) -> str:
+def _date_part(node: exp.Func, t: Typing) -> str:
     if t.of(node.this) not in ("date", "null"):
         t.error(node, f"{node.sql_name().lower()}() needs a date, but '{node.this.sql()}' is {t.of(node.this)}")
     return "integer"
@@ -262,11 +263,11 @@ RULES: dict[type, Rule] = {
 }
 
 
-def annotate(tree: exp.Expression, src: Source, diags: Diagnostics) -> str:
+def annotate(tree: exp.Expr, src: Source, diags: Diagnostics) -> str:
     """Type every node of `tree` not typed yet (bound columns are), children first; the root's type."""
     typing = Typing(src, diags)
 
-    def visit(node: exp.Expression) -> str:
+    def visit(node: exp.Expr) -> str:
         known = type_of(node)
         if known is not None:
             return known

@@ -29,8 +29,8 @@ class Hop:
     """One step inside a related-rows subquery."""
     alias: str
     entity: str
-    on_left: exp.Expression | None   # None for the first hop
-    on_right: exp.Expression | None
+    on_left: exp.Expr | None   # None for the first hop
+    on_right: exp.Expr | None
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,11 @@ class RelatedJoin:
     anchor_alias: str
     anchor_key: str          # key column of the anchor entity
     hops: list[Hop]
-    link: exp.Expression     # the column of the first hop that refers to the anchor
+    link: exp.Expr     # the column of the first hop that refers to the anchor
     inner_joins: list
-    where: list[exp.Expression]
+    where: list[exp.Expr]
     aggregate: str           # count, min, max, sum
-    value: exp.Expression | None
+    value: exp.Expr | None
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ class LookupJoin:
     entity: str
     temporal: Temporal
     root_alias: str
-    on: exp.Expression
-    where: list[exp.Expression]
+    on: exp.Expr
+    where: list[exp.Expr]
 
 
 Join = ToOneJoin | RelatedJoin | LookupJoin
@@ -68,15 +68,15 @@ Join = ToOneJoin | RelatedJoin | LookupJoin
 @dataclass(frozen=True)
 class Breakdown:
     name: str
-    expr: exp.Expression
+    expr: exp.Expr
     column: Column | None = None   # the model column of the last path segment (labels, title, values)
 
 
 @dataclass(frozen=True)
 class Measure:
     kind: str
-    value: exp.Expression | None = None       # mean/median/sum/percentile/count_distinct
-    numerator: exp.Expression | None = None   # share
+    value: exp.Expr | None = None       # mean/median/sum/percentile/count_distinct
+    numerator: exp.Expr | None = None   # share
     p: float | None = None                    # percentile
     ratio: tuple[Aggregate, Aggregate] | None = None   # ratio: numerator and denominator
 
@@ -85,16 +85,16 @@ class Measure:
 class Aggregate:
     """One side of a ratio: count (of units), count_distinct or sum of a value."""
     kind: str
-    value: exp.Expression | None = None
+    value: exp.Expr | None = None
 
 
 @dataclass(frozen=True)
 class Selection:
     """One unit per partition key: the first row by `order` (ascending, NULLs last)."""
-    partition: exp.Expression
-    order: list[exp.Expression]
+    partition: exp.Expr
+    order: list[exp.Expr]
     joins: list
-    where: list[exp.Expression]
+    where: list[exp.Expr]
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,11 @@ class BoundIndicator:
     file: str
     entity: str
     alias: str
-    period: exp.Expression | None      # the date that places a unit (None when a placement is not one date)
-    placement: exp.Expression | None   # the condition "the unit is in the period", over period placeholders
+    period: exp.Expr | None      # the date that places a unit (None when a placement is not one date)
+    placement: exp.Expr | None   # the condition "the unit is in the period", over period placeholders
     selection: Selection | None
     joins: list
-    where: list[exp.Expression]
+    where: list[exp.Expr]
     breakdowns: list[Breakdown]
     measure: Measure
     info: IndicatorInfo
@@ -119,6 +119,6 @@ class BoundIndicator:
 class BoundRule:
     entity: str
     name: str
-    condition: exp.Expression
+    condition: exp.Expr
     joins: list[ToOneJoin]
     text: str

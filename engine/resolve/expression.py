@@ -26,7 +26,7 @@ def _check_values(scope: Scope, col_node, literal_nodes, src: Source, diags: Dia
                         did_you_mean(lit.this, decl.values))
 
 
-def check_allowed_values(tree: exp.Expression, scope: Scope, src: Source, diags: Diagnostics) -> None:
+def check_allowed_values(tree: exp.Expr, scope: Scope, src: Source, diags: Diagnostics) -> None:
     """Text literals compared with a column that has allowed values must be one of them (`'sjukpeng'`)."""
     for node in tree.walk():
         if isinstance(node, (exp.EQ, exp.NEQ)):
@@ -38,12 +38,12 @@ def check_allowed_values(tree: exp.Expression, scope: Scope, src: Source, diags:
             _check_values(scope, unparen(node.this), node.expressions, src, diags)
 
 
-def bind_expression(tree: exp.Expression, scope: Scope, src: Source, diags: Diagnostics) -> Bound | None:
+def bind_expression(tree: exp.Expr, scope: Scope, src: Source, diags: Diagnostics) -> Bound | None:
     """Bind columns and type-check; returns (expression, type) or None after errors."""
     errors_before = len(diags.errors)
     check_allowed_values(tree, scope, src, diags)
 
-    def bind(node: exp.Expression) -> exp.Expression:
+    def bind(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Column):
             return node
         bound = scope.column(column_path(node), src, node, diags)

@@ -3,8 +3,8 @@ measure, breakdowns and published figures, against the model.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlglot import exp
 
@@ -14,8 +14,7 @@ from ..info import read_info
 from ..load import Document
 from ..model import NUMERIC, Column, Model
 from .annotate import is_text_literal, unparen
-from .bound import (Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection,
-                    ToOneJoin)
+from .bound import Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection, ToOneJoin
 from .expression import bind_expression
 from .scope import Bound, Scope, Special, period_value, uses_period, walk
 
@@ -27,7 +26,7 @@ def get(data, path):
     return data
 
 
-def _warn_date_literals(tree: exp.Expression, src: Source, diags: Diagnostics) -> None:
+def _warn_date_literals(tree: exp.Expr, src: Source, diags: Diagnostics) -> None:
     """A date or year typed into a definition is right for one period only: ask the analyst (W_DATE_LITERAL)."""
     for node in tree.walk():
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DATE and is_text_literal(node.this):
@@ -86,7 +85,7 @@ class Context:
             return None
         return expr, etype
 
-    def conditions(self, path: tuple, scope: Scope) -> list[exp.Expression] | None:
+    def conditions(self, path: tuple, scope: Scope) -> list[exp.Expr] | None:
         """A condition or list of conditions (strings or {exists: ...}) to a list of expressions."""
         value = get(self.doc.data, path)
         items = [(path, value)] if not isinstance(value, list) else [(path + (i,), v) for i, v in enumerate(value)]
@@ -103,19 +102,20 @@ class Context:
                 result.append(bound)
         return result if ok else None
 
-    def exists(self, path: tuple, scope: Scope) -> exp.Expression | None:
+    def exists(self, path: tuple, scope: Scope) -> exp.Expr | None:
         spec = get(self.doc.data, path)
         parts = tuple(spec["exists"].split("."))
         where_path = path + ("where",) if "where" in spec else None
-        if len(parts) == 1 and isinstance(scope.special.get(parts[0]), Lookup):
-            return scope.special[parts[0]].exists(self, where_path)  # type: ignore[attr-defined]
+        special = scope.special.get(parts[0])
+        if len(parts) == 1 and isinstance(special, Lookup):
+            return special.exists(self, where_path)
         related = related_path(self, scope, parts, path + ("exists",))
         if related is None:
             return None
         kind, payload = related
         if kind == "to_one":
             entity, alias = payload
-            conds = [exp.column(self.model.entities[entity].key, table=alias).is_(exp.null()).not_()]
+            conds: list[exp.Expr] = [exp.column(self.model.entities[entity].key, table=alias).is_(exp.null()).not_()]
             if where_path:
                 inner = Scope(self.model, entity, alias, scope.joins)
                 more = self.conditions(where_path, inner)
@@ -155,7 +155,7 @@ def make_related_join(ctx: Context, scope: Scope, payload, where_path, aggregate
     hops: list[Hop] = []
     steps = walk(model, anchor_entity, hops_parts).steps  # related_path checked that every part is a relationship
     prev_alias: str | None = None
-    link: exp.Expression | None = None
+    link: exp.Expr | None = None
     entity = anchor_entity
     for i, rel in enumerate(steps):
         alias = "__".join(hops_parts[: i + 1])
@@ -181,7 +181,7 @@ def make_related_join(ctx: Context, scope: Scope, payload, where_path, aggregate
         inner.forbidden["unit"] = ("'unit.' can be used only when the relationship starts at the unit itself",
                                    f"follow a relationship of '{scope.entity}' directly, e.g. exists: "
                                    f"{next(iter(model.entities[scope.entity].relationships), '...')}")
-    where: list[exp.Expression] = []
+    where: list[exp.Expr] = []
     if where_path:
         conds = ctx.conditions(where_path, inner)
         if conds is None:
@@ -271,6 +271,7 @@ class Field(Special):
         holder: dict[str, str] = {}
 
         def value(inner: Scope):
+            assert col is not None  # passed on below only when there is a column
             ent = ctx.model.entities[inner.entity]
             if col not in ent.columns:
                 ctx.diags.error(ctx.doc.pos(path + ("of",)), "E_UNKNOWN_COLUMN",
@@ -357,12 +358,12 @@ class Lookup(Special):
             return None
         return self.scope.walk_column((self.name, *rest), src, node, diags)  # (name,) is a registered path
 
-    def exists(self, ctx: Context, where_path) -> exp.Expression | None:
+    def exists(self, ctx: Context, where_path) -> exp.Expr | None:
         join = self.make()
         if join is None:
             return None
         model = ctx.model
-        conds = [exp.column(model.entities[join.entity].key, table=join.alias).is_(exp.null()).not_()]
+        conds: list[exp.Expr] = [exp.column(model.entities[join.entity].key, table=join.alias).is_(exp.null()).not_()]
         if where_path:
             inner = Scope(model, join.entity, join.alias, self.scope.joins)
             more = ctx.conditions(where_path, inner)
@@ -498,7 +499,8 @@ def _one_breakdown(ctx: Context, scope: Scope, path: tuple, spec) -> Breakdown |
     if bound is None:
         return None
     if bound[1] in ("double", "date"):
-        diags.error(doc.pos(path), "E_BREAKDOWN_TYPE", f"cannot break down by '{spec}': it is a {bound[1]}, not a category",
+        diags.error(doc.pos(path), "E_BREAKDOWN_TYPE",
+                    f"cannot break down by '{spec}': it is a {bound[1]}, not a category",
                     "break down by a column with a few stored values (kon, ersattning, lan), or classify a number "
                     "into bands: {band: <classification>, of: <number>}")
         return None
@@ -547,8 +549,11 @@ def _band(ctx: Context, scope: Scope, path: tuple, spec: dict) -> Breakdown | No
     value = bound[0]
     ifs = []
     for band in classification.bands:
-        tests = ([exp.GTE(this=value.copy(), expression=exp.Literal.number(band.low))] if band.low is not None else []) \
-            + ([exp.LT(this=value.copy(), expression=exp.Literal.number(band.high))] if band.high is not None else [])
+        tests: list[exp.Expr] = []
+        if band.low is not None:
+            tests.append(exp.GTE(this=value.copy(), expression=exp.Literal.number(band.low)))
+        if band.high is not None:
+            tests.append(exp.LT(this=value.copy(), expression=exp.Literal.number(band.high)))
         condition = exp.and_(*tests) if tests else exp.true()
         ifs.append(exp.If(this=condition, true=exp.Literal.string(band.code)))
     return Breakdown(classification.name, exp.Case(ifs=ifs), classification.as_column())
@@ -626,8 +631,8 @@ def check_published(ctx: Context, breakdowns: list[Breakdown] | None) -> None:
 PLACED_BY_CONDITIONS = "placed_by"
 
 
-def _join_expressions(joins: list) -> list[exp.Expression | None]:
-    found: list[exp.Expression | None] = []
+def _join_expressions(joins: list) -> list[exp.Expr | None]:
+    found: list[exp.Expr | None] = []
     for join in joins:
         if isinstance(join, RelatedJoin):
             found += [*join.where, join.value] + _join_expressions(join.inner_joins)
@@ -644,12 +649,12 @@ def _conditions_use_period(where, selection, *join_lists) -> bool:
     return uses_period(*trees)
 
 
-def _varies(expr: exp.Expression) -> bool:
+def _varies(expr: exp.Expr) -> bool:
     """Whether an expression reads the unit's data (a column), so that it can differ between units."""
     return any(isinstance(node, exp.Column) for node in expr.walk())
 
 
-def bind_placement(ctx: Context, scope: Scope) -> tuple[bool, exp.Expression | None, exp.Expression | None]:
+def bind_placement(ctx: Context, scope: Scope) -> tuple[bool, exp.Expr | None, exp.Expr | None]:
     """(ok, the placing date, the condition "in the period") of `population.period`.
 
     A date: it falls in the period. `ongoing`: the interval [start, end] overlaps the period
@@ -660,7 +665,7 @@ def bind_placement(ctx: Context, scope: Scope) -> tuple[bool, exp.Expression | N
     base = ("population", "period")
     first, last = period_value("period_start"), period_value("period_end")
     if isinstance(spec, str) or "date" in spec:
-        path = base if isinstance(spec, str) else base + ("date",)
+        path: tuple[str, ...] = base if isinstance(spec, str) else base + ("date",)
         bound = ctx.expression(path, scope, want="date", what="the period date")
         if bound is None:
             return False, None, None
@@ -700,10 +705,10 @@ class Population:
     entity: str
     first: Scope
     second: Scope
-    period: exp.Expression | None
-    placement: exp.Expression | None
+    period: exp.Expr | None
+    placement: exp.Expr | None
     selection: Selection | None
-    where: list[exp.Expression]
+    where: list[exp.Expr]
     chain: tuple[str, ...] = ()
 
 
@@ -793,7 +798,7 @@ def _population_from(ctx: Context, find: FindDocument | None, stack: tuple[str, 
         diags.error(doc.pos(path), "E_FROM_INVALID", f"the population of '{base_id}' has errors",
                     f"fix {base_doc.file} first (indicators validate {base_doc.file})")
         return None
-    extra: list[exp.Expression] | None = []
+    extra: list[exp.Expr] | None = []
     if "where" in pop:  # conditions on the base's chosen units: after its one_per, if any
         extra = ctx.conditions(("population", "where"), base.second)
     if extra is None:

@@ -21,12 +21,12 @@ from .annotate import date_with_text, is_number, set_type, type_of
 DATE = exp.DataType.build("date")
 
 
-def day_difference(later: exp.Expression, earlier: exp.Expression) -> exp.Expression:
+def day_difference(later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
     """Whole days from `earlier` to `later` (rendered per dialect by `render`)."""
     return exp.DateDiff(this=later, expression=earlier, unit=exp.var("DAY"))
 
 
-def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+def safe_divide(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
     """True division in every dialect, NULL instead of an error when dividing by zero."""
     num = exp.cast(numerator, exp.DataType.build("double"))
     if isinstance(denominator, exp.Literal) and not denominator.is_string and float(denominator.this) != 0:
@@ -35,7 +35,7 @@ def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.E
                    typed=False, safe=False)
 
 
-def bottom_up(tree: exp.Expression, fix) -> exp.Expression:
+def bottom_up(tree: exp.Expr, fix) -> exp.Expr:
     """Apply `fix` to every node, children before their parent (a rewritten child is seen by its parent)."""
     for node in reversed(list(tree.dfs())):
         new = fix(node)
@@ -47,12 +47,12 @@ def bottom_up(tree: exp.Expression, fix) -> exp.Expression:
     return tree
 
 
-def cast_text_dates(tree: exp.Expression) -> exp.Expression:
+def cast_text_dates(tree: exp.Expr) -> exp.Expr:
     """`datum >= '2018-01-01'` → `datum >= CAST('2018-01-01' AS DATE)`, in comparisons, IN and BETWEEN."""
-    def as_date(node: exp.Expression) -> exp.Expression:
+    def as_date(node: exp.Expr) -> exp.Expr:
         return set_type(exp.cast(node, DATE.copy()), "date")
 
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expr) -> exp.Expr:
         if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)):
             a, b = type_of(node.this), type_of(node.expression)
             if date_with_text(a, b, node.expression):
@@ -72,9 +72,9 @@ def cast_text_dates(tree: exp.Expression) -> exp.Expression:
     return bottom_up(tree, fix)
 
 
-def date_arithmetic(tree: exp.Expression) -> exp.Expression:
+def date_arithmetic(tree: exp.Expr) -> exp.Expr:
     """date − date → DateDiff in days; date − n → DateSub; date + n and n + date → DateAdd."""
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expr) -> exp.Expr:
         if isinstance(node, (exp.Sub, exp.Add)):
             a, b = type_of(node.this), type_of(node.expression)
             if isinstance(node, exp.Sub) and a == "date" and b == "date":
@@ -89,21 +89,21 @@ def date_arithmetic(tree: exp.Expression) -> exp.Expression:
     return bottom_up(tree, fix)
 
 
-def guard_division(tree: exp.Expression) -> exp.Expression:
+def guard_division(tree: exp.Expr) -> exp.Expr:
     """`a / b` → `CAST(a AS DOUBLE) / NULLIF(b, 0)`: no integer division, no division-by-zero error."""
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Div):
             return set_type(safe_divide(node.this, node.expression), "double")
         return node
     return bottom_up(tree, fix)
 
 
-def date_parts(tree: exp.Expression) -> exp.Expression:
+def date_parts(tree: exp.Expr) -> exp.Expr:
     """year(d), month(d) → CAST(.. AS INT) (EXTRACT gives a numeric in some engines); age_at(b, d) → year(d) - b."""
-    def year(of: exp.Expression) -> exp.Expression:
+    def year(of: exp.Expr) -> exp.Expr:
         return set_type(exp.cast(exp.Year(this=of), exp.DataType.build("int")), "integer")
 
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expr) -> exp.Expr:
         if isinstance(node, (exp.Year, exp.Month)) and not isinstance(node.parent, exp.Cast):
             return set_type(exp.cast(node, exp.DataType.build("int")), "integer")
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == "age_at":
@@ -116,13 +116,13 @@ def date_parts(tree: exp.Expression) -> exp.Expression:
 RULES = (cast_text_dates, date_arithmetic, date_parts, guard_division)
 
 
-def rewrite(tree: exp.Expression) -> exp.Expression:
+def rewrite(tree: exp.Expr) -> exp.Expr:
     for rule in RULES:
         tree = rule(tree)
     return tree
 
 
-def check_date_literals(tree: exp.Expression, src: Source, diags: Diagnostics) -> None:
+def check_date_literals(tree: exp.Expr, src: Source, diags: Diagnostics) -> None:
     """Text read as a date must be a real date, so the error is the analyst's, not the data's."""
     for cast in tree.find_all(exp.Cast):
         if cast.to.this == exp.DataType.Type.DATE and isinstance(cast.this, exp.Literal) and cast.this.is_string:

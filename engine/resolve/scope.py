@@ -6,8 +6,8 @@ knows the extra names an indicator declares (fields, lookups, `unit`, the period
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlglot import exp
 
@@ -16,7 +16,7 @@ from ..expressions import Source, node_offset
 from ..model import Column, Model, Relationship
 from .bound import ToOneJoin
 
-Bound = tuple[exp.Expression, str]  # a bound expression and its type
+Bound = tuple[exp.Expr, str]  # a bound expression and its type
 
 # The period as a value: names every expression may use, bound to placeholders that plan
 # replaces with the first and last day of the period being computed.
@@ -27,7 +27,7 @@ def period_value(name: str) -> exp.Placeholder:
     return exp.Placeholder(this=name)
 
 
-def uses_period(*trees: exp.Expression | None) -> bool:
+def uses_period(*trees: exp.Expr | None) -> bool:
     return any(isinstance(node, exp.Placeholder) and node.name in PERIOD_NAMES
                for tree in trees if tree is not None for node in tree.walk())
 
@@ -69,7 +69,7 @@ def column_decl(model: Model, entity: str, parts: tuple[str, ...]) -> Column | N
 class Special:
     """A name an indicator declares (a field, a lookup, `unit`): binds paths that start with it."""
 
-    def bind(self, rest: tuple[str, ...], src: Source, node: exp.Expression, diags: Diagnostics) -> Bound | None:
+    def bind(self, rest: tuple[str, ...], src: Source, node: exp.Expr, diags: Diagnostics) -> Bound | None:
         raise NotImplementedError
 
     def column_decl(self, rest: tuple[str, ...]) -> Column | None:
@@ -111,7 +111,8 @@ class Scope:
                 if part in ent.columns or part in ent.calculated:
                     diags.error(src.at(node_offset(node)), "E_NOT_A_RELATIONSHIP",
                                 f"'{part}' is a column of '{entity}', not a relationship to follow",
-                                f"write just '{part}' or follow one of: {', '.join(sorted(ent.relationships)) or 'none'}")
+                                f"write just '{part}' or follow one of: "
+                                f"{', '.join(sorted(ent.relationships)) or 'none'}")
                 else:
                     diags.error(src.at(node_offset(node)), "E_UNKNOWN_RELATIONSHIP",
                                 f"'{entity}' has no relationship '{part}'",

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import re as _re
+from collections.abc import Callable
 from fractions import Fraction as _Fraction
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["compute", "INDICATOR_IDS", "period_bounds"]
+__all__ = ["INDICATOR_IDS", "compute", "period_bounds"]
 
 # --------------------------------------------------------------------------
 # constants from the spec

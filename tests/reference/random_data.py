@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as _dt
 import random
 
-__all__ = ["random_dataset", "ALLOWED", "BOUNDARY_DATES"]
+__all__ = ["ALLOWED", "BOUNDARY_DATES", "random_dataset"]
 
 ALLOWED = {
     "kon": ("K", "M"),
@@ -181,7 +181,7 @@ def random_dataset(rng: random.Random, size: int = 30) -> dict[str, list[dict]]:
                 kinds = ["sjukpenning", "aktivitetsersattning"]
             for ers in kinds:
                 start = _pick(rng, _D(2011, 1, 1), _D(2019, 12, 31), p_boundary=0.5)
-                for j in range(rng.choice((1, 1, 2, 2, 3))):
+                for _ in range(rng.choice((1, 1, 2, 2, 3))):
                     if start > _D(2020, 3, 31):
                         break
                     span = rng.choice((0, 0, 1, 30, 180, 400, 900, 2500))
