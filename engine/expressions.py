@@ -57,6 +57,19 @@ INSTEAD = {
     "concat": "compare the parts separately; text is not built in a definition",
     "substr": "write substring(x, start, length)", "left": "write substring(x, 1, n) or starts_with(x, 'F')",
 }
+# Nodes sqlglot reads from an operator or a keyword, named as the analyst wrote them (never sqlglot's name).
+_PATTERN = "compare with LIKE 'F%' (% any text, _ one character) or starts_with(x, 'F')"
+OPERATORS: dict[type, tuple[str, str]] = {
+    exp.RegexpLike: ("a regular-expression match (REGEXP, ~, regexp_matches)", _PATTERN),
+    exp.RegexpILike: ("a regular-expression match (~*)", _PATTERN),
+    exp.ILike: ("ILIKE", "compare with LIKE on lower(x), e.g. lower(x) LIKE 'f%'"),
+    exp.SimilarTo: ("SIMILAR TO", _PATTERN),
+    exp.TryCast: ("try_cast", "write CAST(x AS type): a value that cannot be converted is an error in the data, "
+                  "which check-data reports"),
+    exp.DPipe: ("'||' (joining text)", "compare the parts separately; text is not built in a definition"),
+    exp.Interval: ("INTERVAL", "dates are counted in days: write datum + 30 or datum - 30"),
+    exp.IntDiv: ("integer division (//, DIV)", "write a / b for a true division, round(a / b) for a whole number"),
+}
 FUNCTION_NAMES = sorted([*ALLOWED_FUNCTIONS.values(), *LANGUAGE_FUNCTIONS])
 
 
@@ -127,7 +140,7 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expr | None:
     tree = statements[0]
     ok = True
     for node in tree.walk():
-        if isinstance(node, ALLOWED_NODES):
+        if type(node) in ALLOWED_NODES:  # the exact class: TryCast is a Cast, Pseudocolumn a Column
             if isinstance(node, exp.DataType) and node.this not in ALLOWED_CAST_TYPES:
                 diags.error(source.at(node_offset(node)), "E_EXPR_TYPE_NAME",
                             f"cannot convert to type {node.sql()}",
@@ -143,13 +156,16 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expr | None:
             diags.error(source.at(node_offset(node)), "E_EXPR_SUBQUERY",
                         "a subquery is not allowed in an expression",
                         "to test related rows use a condition {exists: <relationship>, where: ...}")
+        elif type(node) in OPERATORS:
+            written, instead = OPERATORS[type(node)]
+            diags.error(source.at(node_offset(node)), "E_EXPR_OPERATOR", f"{written} is not allowed", instead)
         elif isinstance(node, (exp.Func, exp.Anonymous)):
             name = _written_name(text, node_offset(node)) or (
                 node.sql_name() if not isinstance(node, exp.Anonymous) else str(node.this))
-            instead = INSTEAD.get(name.lower())
+            advice = INSTEAD.get(name.lower())
             diags.error(source.at(node_offset(node)), "E_EXPR_FUNCTION",
                         f"function '{name.lower()}' is not allowed",
-                        (f"{instead}; " if instead else "") + "allowed functions: " + ", ".join(FUNCTION_NAMES))
+                        (f"{advice}; " if advice else "") + "allowed functions: " + ", ".join(FUNCTION_NAMES))
         elif isinstance(node, exp.Star):
             diags.error(source.at(node_offset(node)), "E_EXPR_NODE", "'*' is not allowed in an expression",
                         "name the column")

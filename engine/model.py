@@ -109,6 +109,7 @@ class Model:
     temporal: dict[str, Temporal]
     file: str = ""
     classifications: dict[str, Classification] = field(default_factory=dict)
+    broken_classifications: set[str] = field(default_factory=set)   # declared, but with errors (reported there)
 
     def column_type(self, entity: str, column: str) -> str:
         ent = self.entities[entity]
@@ -124,6 +125,9 @@ class Model:
         if name in self.classifications:
             return self.classifications[name].as_column()
         return None
+
+
+RESERVED_NAMES = ("period_start", "period_end", "unit")  # names the language gives a meaning of its own
 
 
 def build_model(doc: Document, diags: Diagnostics) -> Model | None:
@@ -142,6 +146,13 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
             diags.error(doc.pos(("entities", ename, "key")), "E_MODEL_KEY",
                         f"key '{edata['key']}' of entity '{ename}' is not one of its columns",
                         did_you_mean(edata["key"], columns))
+        for section in ("columns", "calculated", "relationships"):
+            for cname in edata.get(section, {}):
+                if cname in RESERVED_NAMES:
+                    diags.error(doc.key_pos(("entities", ename, section, cname)), "E_RESERVED_NAME",
+                                f"'{cname}' is a name of the language (the period's first or last day, or the "
+                                "unit inside a related-rows condition)",
+                                f"rename it, e.g. {cname}_datum, and map the stored name with --mapping")
         for cname, c in edata["columns"].items():
             for label in c.get("labels", {}):
                 if c.get("values") is not None and label not in c["values"]:
@@ -235,10 +246,12 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
         if ok:
             temporal[tname] = Temporal(tname, t["entity"], t["match_on"], t["start"], t["end"],
                                        list(t.get("unique_per", [])), t.get("description", {}))
-    return Model(data["model"], data["version"], entities, temporal, doc.file, _classifications(doc, diags))
+    broken: set[str] = set()
+    classifications = _classifications(doc, diags, broken)
+    return Model(data["model"], data["version"], entities, temporal, doc.file, classifications, broken)
 
 
-def _classifications(doc: Document, diags: Diagnostics) -> dict[str, Classification]:
+def _classifications(doc: Document, diags: Diagnostics, broken: set[str]) -> dict[str, Classification]:
     """Bands in ascending order, contiguous: only the first may be open below and only the last above."""
     result = {}
     for name, spec in doc.data.get("classifications", {}).items():
@@ -248,7 +261,8 @@ def _classifications(doc: Document, diags: Diagnostics) -> dict[str, Classificat
             path = ("classifications", name, "bands", i)
             code = str(b["code"])
             if code in seen:
-                diags.error(doc.pos(path + ("code",)), "E_BANDS", f"band code '{code}' is used twice in {name}")
+                diags.error(doc.pos(path + ("code",)), "E_BANDS", f"band code '{code}' is used twice in {name}",
+                            "give each band its own code: it is the value written in outputs and fixtures")
                 ok = False
             seen.add(code)
             low, high = b.get("from"), b.get("below")
@@ -261,15 +275,21 @@ def _classifications(doc: Document, diags: Diagnostics) -> dict[str, Classificat
                             f"add below: {spec['bands'][i + 1].get('from', '...')}")
                 ok = False
             if low is not None and high is not None and not low < high:
-                diags.error(doc.pos(path), "E_BANDS", f"band '{code}' is empty: from {low} is not below {high}")
+                diags.error(doc.pos(path), "E_BANDS", f"band '{code}' is empty: from {low} is not below {high}",
+                            "a band holds from <= value < below: make below larger than from, and keep the "
+                            "bands in ascending order")
                 ok = False
             if i > 0 and low is not None and bands and bands[-1].high is not None and low != bands[-1].high:
                 what = "a gap" if low > bands[-1].high else "an overlap"
+                order = "" if low > bands[-1].high else " (or the bands are not in ascending order)"
                 diags.error(doc.pos(path + ("from",)), "E_BANDS",
-                            f"{what} between bands '{bands[-1].code}' and '{code}': {bands[-1].high} vs {low}",
-                            f"write from: {bands[-1].high}")
+                            f"{what} between bands '{bands[-1].code}' and '{code}': {bands[-1].high} vs {low}{order}",
+                            f"list the bands in ascending order, each starting where the one before ends: "
+                            f"from: {bands[-1].high}")
                 ok = False
             bands.append(Band(code, low, high, dict(b["label"])))
         if ok:
             result[name] = Classification(name, dict(spec["title"]), bands)
+        else:
+            broken.add(name)
     return result

@@ -161,9 +161,10 @@ def _div(node: exp.Div, t: Typing) -> str:
 
 def _neg(node: exp.Neg, t: Typing) -> str:
     a = t.of(node.this)
-    if not is_number(a):
+    if a is None or not is_number(a):
         t.error(node, f"cannot negate {a}")
-    return a or "error"
+        return "error"  # reported once: the expressions around it are not judged on a wrong type
+    return a
 
 
 def _cast(node: exp.Cast, t: Typing) -> str:
@@ -206,6 +207,7 @@ def _number(node: exp.Func, t: Typing) -> str:
     a = t.of(node.this)
     if not (is_number(a) or a == "null"):
         t.error(node, f"{node.sql_name().lower()} needs a number, got {a}")
+        return "error"
     return a or "null"
 
 

@@ -16,7 +16,7 @@ from ..model import NUMERIC, Column, Model
 from .annotate import is_text_literal, unparen
 from .bound import Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection, ToOneJoin
 from .expression import bind_expression
-from .scope import Bound, Scope, Special, period_value, uses_period, walk
+from .scope import PERIOD_NAMES, Bound, Scope, Special, period_value, uses_period, walk
 
 
 def get(data, path):
@@ -526,7 +526,9 @@ def bind_crosses(ctx: Context, scope: Scope, marginal: list[Breakdown]) -> tuple
         if len(pair) == 2:
             if pair[0].name == pair[1].name:
                 ctx.diags.error(ctx.doc.pos(("breakdowns", i)), "E_BREAKDOWN_DUPLICATE",
-                                f"a cross-table of '{pair[0].name}' with itself")
+                                f"a cross-table of '{pair[0].name}' with itself",
+                                "cross two different breakdowns, e.g. {cross: [kon, fall.ersattning]}; "
+                                f"for '{pair[0].name}' alone list it as a breakdown")
                 ok = False
                 continue
             result.append((pair[0], pair[1]))
@@ -537,6 +539,10 @@ def _band(ctx: Context, scope: Scope, path: tuple, spec: dict) -> Breakdown | No
     """{band: classification, of: number} → CASE WHEN from <= v AND v < below THEN code ... END (NULL: no band)."""
     model, diags, doc = ctx.model, ctx.diags, ctx.doc
     classification = model.classifications.get(spec["band"])
+    if classification is None and spec["band"] in model.broken_classifications:
+        diags.error(doc.pos(path + ("band",)), "E_CLASSIFICATION_INVALID",
+                    f"the classification '{spec['band']}' has errors", f"fix it in {model.file} first")
+        return None
     if classification is None:
         diags.error(doc.pos(path + ("band",)), "E_UNKNOWN_CLASSIFICATION",
                     f"the model has no classification '{spec['band']}'",
@@ -580,7 +586,8 @@ def bind_breakdowns(ctx: Context, scope: Scope) -> list[Breakdown] | None:
         path = ("breakdowns", i)
         name = _breakdown_name(spec)
         if name in seen:
-            diags.error(doc.pos(path), "E_BREAKDOWN_DUPLICATE", f"breakdown '{name}' is listed twice")
+            diags.error(doc.pos(path), "E_BREAKDOWN_DUPLICATE", f"breakdown '{name}' is listed twice",
+                        "list each breakdown once; to see it crossed with another, add {cross: [a, b]}")
             continue
         seen.add(name)
         if isinstance(spec, dict) and "cross" in spec:
@@ -666,6 +673,15 @@ def bind_placement(ctx: Context, scope: Scope) -> tuple[bool, exp.Expr | None, e
     first, last = period_value("period_start"), period_value("period_end")
     if isinstance(spec, str) or "date" in spec:
         path: tuple[str, ...] = base if isinstance(spec, str) else base + ("date",)
+        tree, _ = ctx.parse(path)
+        if tree is None:
+            return False, None, None
+        if not any(c.name not in PERIOD_NAMES for c in tree.find_all(exp.Column)):  # a literal, or the period itself
+            ctx.diags.error(ctx.doc.pos(path), "E_PERIOD_CONSTANT",
+                            f"the period date '{get(ctx.doc.data, path)}' names no column of the unit, so every "
+                            "unit (and every period) would be placed alike",
+                            "name a date column of the unit, e.g. period: datum")
+            return False, None, None
         bound = ctx.expression(path, scope, want="date", what="the period date")
         if bound is None:
             return False, None, None
@@ -777,6 +793,19 @@ def bind_population(ctx: Context, find: FindDocument | None, stack: tuple[str, .
     return Population(entity_name, first, second, period, placement, selection, where)
 
 
+def _from_cycle(start: str, base_id: str, find: FindDocument | None) -> list[str]:
+    """The chain start → base → ... back to start, when following `from:` returns to `start`."""
+    chain, current = [start], base_id
+    while find is not None and current not in chain:
+        chain.append(current)
+        found = find(current)
+        population = found.data.get("population") if found is not None and isinstance(found.data, dict) else None
+        if not isinstance(population, dict) or not isinstance(population.get("from"), str):
+            return []
+        current = population["from"]
+    return [*chain, current] if current == start else []
+
+
 def _population_from(ctx: Context, find: FindDocument | None, stack: tuple[str, ...]) -> Population | None:
     doc, diags = ctx.doc, ctx.diags
     pop = doc.data["population"]
@@ -785,6 +814,11 @@ def _population_from(ctx: Context, find: FindDocument | None, stack: tuple[str, 
     if base_id in stack or base_id == doc.data["id"]:
         diags.error(doc.pos(path), "E_FROM_CYCLE",
                     f"the population refers to itself: {' → '.join((*stack, doc.data['id'], base_id))}",
+                    "define the population in one of these indicators with entity and period")
+        return None
+    cycle = _from_cycle(doc.data["id"], base_id, find)
+    if cycle:
+        diags.error(doc.pos(path), "E_FROM_CYCLE", f"the population refers to itself: {' → '.join(cycle)}",
                     "define the population in one of these indicators with entity and period")
         return None
     base_doc = find(base_id) if find else None
