@@ -76,6 +76,13 @@ def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
             assert isinstance(error.schema, Mapping) and isinstance(error.instance, dict)
             allowed = list(error.schema.get("properties", {}))
             extra = [k for k in error.instance if k not in allowed]
+            if path == ("population",) and "from" in error.instance:  # the reuse branch: from + where only
+                for key in (k for k in error.instance if k not in ("from", "where")):
+                    diags.error(doc.key_pos(path + (key,)), "E_FROM_EXTRA",
+                                f"'{key}' cannot be added to a population taken with from:",
+                                "a population taken from another indicator adds only where: conditions; for "
+                                f"{key}, write the population out in full (entity, period, ...)")
+                continue
             for key in extra:
                 if (path, key) in seen:
                     continue
@@ -103,11 +110,16 @@ def validate_schema(doc: Document, kind: str, diags: Diagnostics) -> bool:
             message = f"{where} is '{error.instance}', which is not allowed"
             hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
         elif error.validator == "pattern":
-            message = f"{where} is '{error.instance}', which does not have the expected form"
+            shown = json.dumps(error.instance, ensure_ascii=False)[1:-1]  # a line break shows as \n
+            message = f"{where} is '{shown}', which does not have the expected form"
             hint = _pattern_hint(path)
         elif error.validator == "propertyNames":
             message = f"name '{error.instance}' in {where} is not a valid identifier"
             hint = "use lower-case ASCII letters, digits and '_' (å, ä, ö written a, a, o)"
+        elif error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            assert isinstance(error.schema, Mapping)
+            message = f"{where}: {error.message}"
+            hint = str(error.schema.get("description", ""))  # says why the limit is there
         else:
             message = f"{where}: {error.message}"
             hint = ""
@@ -121,6 +133,8 @@ BREAKDOWN_HINT = ("a breakdown is a column path (kon, ersattning, fall.ersattnin
 
 
 def _pattern_hint(path: tuple) -> str:
+    if path and path[0] == "dates":
+        return "write a date as YYYY-MM-DD, e.g. 1955-01-01"
     if path and ("period" in path or "periods" in path or "compare_to" in path):
         return "a period is written 2018, 2018H2, 2018Q4 or 2018-12 (quote it: \"2018\")"
     if path and path[0] == "breakdowns":

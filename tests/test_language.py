@@ -372,9 +372,9 @@ def test_population_from_may_not_change_the_entity(make_catalogue):
     folder, cat = make_catalogue({
         "bas.yaml": indicator("bas", BASE),
         "t.yaml": indicator("t", "population:\n  from: bas\n  entity: kartlaggning\nmeasure: {kind: count}\n")})
-    error = only(cat, "E_UNKNOWN_KEY")                # with entity, the population is one of its own
-    assert place(error) == at(folder, "t.yaml", "from: bas")
-    assert "'from'" in error.message and "period" in error.hint
+    error = only(cat, "E_FROM_EXTRA")                 # the entity is the base's: it cannot be changed here
+    assert place(error) == at(folder, "t.yaml", "entity: kartlaggning")
+    assert "'entity'" in error.message and "write the population out in full" in error.hint
 
 
 # ---------------------------------------------------------------- 5. ratio
@@ -776,3 +776,16 @@ def test_these_errors_say_what_to_write(make_catalogue, breakdowns, bands, code)
     _, cat = make_catalogue(files, model=model_with_bands(bands) if bands else None)
     errors = [d for d in cat.errors if d.code == code]
     assert errors and all(d.hint for d in errors), "\n".join(map(str, cat.diagnostics))
+
+
+@pytest.mark.parametrize("key, body", [
+    ("fields", "  fields:\n    antal: {aggregate: count, of: insatser}\n"),
+    ("one_per", "  one_per: {key: person_id, first_by: [startdatum]}\n"),
+])
+def test_population_from_adds_only_conditions(make_catalogue, key, body):
+    folder, cat = make_catalogue({
+        "bas.yaml": indicator("bas", BASE.replace("kartlaggning", "samarbete").replace("datum", "startdatum")),
+        "t.yaml": indicator("t", "population:\n  from: bas\n" + body + "measure: {kind: count}\n")})
+    error = only(cat, "E_FROM_EXTRA")
+    assert place(error) == at(folder, "t.yaml", key + ":")
+    assert "only where:" in error.hint and "write the population out in full" in error.hint
