@@ -5,6 +5,7 @@ Another program can do everything the CLI does through these functions; they rai
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from .catalogue import Catalogue, load_catalogue
 from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .disclosure import flag_rows
-from .execute import SourceMapping, load_mapping, open_dataset, run_indicator
+from .execute import SourceMapping, dataset_problem, load_mapping, open_dataset, run_indicator
 from .fixtures import FixtureResult, fixture_files, load_fixture, run_fixture
 from .info import PublishedFigure
 from .model import Model
@@ -74,9 +75,8 @@ def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> objec
             return open_dataset(data, _model(catalogue), mapping)
         except EngineError as exc:
             problems += exc.diagnostics
-    elif not Path(data).exists():
-        problems.append(Diagnostic(Position(str(data)), "E_DATA_NOT_FOUND", f"no such dataset: {data}",
-                                   "pass a .duckdb file or a folder of <entity>.parquet / .csv files"))
+    elif (missing := dataset_problem(data)) is not None:
+        problems.append(missing)
     raise EngineError(problems)
 
 
@@ -112,9 +112,41 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
     return flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold, distinct)
 
 
+def _data_checks(catalogue: Catalogue, dataset, data: Path | str = "", refuse: str = "") -> list:
+    """Every consistency check of the model (engine.datacheck) on an open dataset; closes it on failure.
+
+    With `refuse` (a hint), a breach is an error: EngineError with every breach.
+    """
+    from .datacheck import run_checks
+    try:
+        checked = run_checks(dataset, _model(catalogue), catalogue.rules)
+        breaches = [issue for issue in checked if issue.breaches]
+        if refuse and breaches:
+            raise EngineError(breach_diagnostics(data, breaches, refuse))
+        return checked
+    except BaseException:
+        dataset.close()
+        raise
+
+
+PUBLISH_DESPITE_BREACHES = "--publish-despite-breaches"
+
+
+def breach_diagnostics(data: Path | str, breaches: list, hint: str) -> list[Diagnostic]:
+    """One E_DATA_RULE error per breached check (count and example keys); the hint once, after the last."""
+    return [Diagnostic(Position(str(data)), "E_DATA_RULE", issue.summary(), hint if i == len(breaches) - 1 else "")
+            for i, issue in enumerate(breaches)]
+
+
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
-          indicator_ids: list[str] | None = None, progress=None, mapping=None) -> CheckResult:
-    """Hold every published figure (of the given periods) against the data; change alerts besides."""
+          indicator_ids: list[str] | None = None, progress=None, mapping=None,
+          data_checks: bool = True) -> CheckResult:
+    """Hold every published figure (of the given periods) against the data; change alerts besides.
+
+    First the data is held against the model's consistency rules (as `check_data`), unless
+    `data_checks` is False: the result carries every check (`CheckResult.data`), and a
+    breach counts as a failure of the check.
+    """
     from .check import change_alerts, check_figures, needed_runs, published_figures
     figures: list = []
     def select():
@@ -128,36 +160,70 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
                                           f"no published figure{which}{where}: nothing to check",
                                           "leave out --period/--indicator to check every published figure")])
     dataset = _open(catalogue, data, mapping, [select])
+    checked = _data_checks(catalogue, dataset) if data_checks else None
     rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
     own = list(dict.fromkeys((ind, p) for ind, figure in figures for p in figure.needed_periods))
-    return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows))
+    return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows), checked)
 
 
 PREVIOUS_YEAR = "previous"
 _YEAR = re.compile(r"[1-9][0-9]{3}")
 
 
+def report_years(catalogue: Catalogue) -> tuple[int, int]:
+    """The years a report may show: those of the model's plausible dates (`dates:`), else 1000 to 9999."""
+    dates = catalogue.model.dates if catalogue.model is not None else None
+    low = dates.low.year if dates is not None and isinstance(dates.low, dt.date) else 1000
+    high = dates.high.year if dates is not None and isinstance(dates.high, dt.date) else 9999
+    return max(low, 1000), min(high, 9999)
+
+
 def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR, progress=None,
-           mapping=None, generated: str | None = None):
+           mapping=None, generated: str | None = None, publish_despite_breaches: bool = False):
     """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied.
 
     `compare` is a year, "previous" (the year before, the default), or None or "none" for no comparison.
+    The data is held against the model's consistency rules first: a breach refuses the report
+    (EngineError with every breach) unless `publish_despite_breaches`, and then the report's
+    method section states the breaches.
     """
-    import datetime as dt
-
     from .check import check_figures, needed_runs, published_figures
     from .report import build_report, catalogue_version, report_runs
     year = str(year)
-    if compare == PREVIOUS_YEAR:
+    low, high = report_years(catalogue)
+    defaulted = compare == PREVIOUS_YEAR
+    if defaulted:
         compare = str(int(year) - 1) if _YEAR.fullmatch(year) else None
     compare = None if compare is None or str(compare).lower() in ("none", "") else str(compare)
     keys: list[tuple[str, str]] = []
     figures: list[tuple[str, PublishedFigure]] = []
 
+    def outside(y: str) -> bool:
+        return not low <= int(y) <= high
+
     def years():
-        problems = [Diagnostic(Position(option), "E_PERIOD", f"'{y}' is not a year", "e.g. --year 2018 --compare 2017")
-                    for option, y in (("--year", year), ("--compare", compare))
-                    if y is not None and not _YEAR.fullmatch(y)]
+        dates = _model(catalogue).dates
+        span = f"the model's plausible dates ({dates.text()})" if dates is not None else f"the years {low} to {high}"
+        problems = []
+        if not _YEAR.fullmatch(year):
+            problems.append(Diagnostic(Position("--year"), "E_PERIOD", f"'{year}' is not a year",
+                                       "e.g. --year 2018 --compare 2017"))
+        elif outside(year):
+            problems.append(Diagnostic(Position("--year"), "E_PERIOD", f"the report year {year} is outside {span}",
+                                       f"give a year from {low} to {high}, e.g. --year 2018"))
+        if compare is not None and not defaulted:
+            if not _YEAR.fullmatch(compare):
+                problems.append(Diagnostic(Position("--compare"), "E_PERIOD", f"'{compare}' is not a year",
+                                           "e.g. --year 2018 --compare 2017"))
+            elif outside(compare):
+                problems.append(Diagnostic(Position("--compare"), "E_PERIOD",
+                                           f"the comparison year {compare} is outside {span}",
+                                           f"give a year from {low} to {high}, or --compare none"))
+        elif compare is not None and not problems and outside(compare):  # the default: the year before --year
+            problems.append(Diagnostic(Position("--compare"), "E_PERIOD",
+                                       f"no --compare given, and the year before --year {year}, {compare}, is "
+                                       f"outside {span}", f"pass --compare none to report {year} without a "
+                                       "comparison, or --compare with another year"))
         if not problems and compare == year:
             problems.append(Diagnostic(Position("--compare"), "E_PERIOD", "the comparison year is the report year",
                                        f"compare with another year, e.g. --compare {int(year) - 1}"))
@@ -171,10 +237,15 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
             raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_NO_REPORT",
                                           "no indicator belongs to a report", "add report: <key> to an indicator")])
     dataset = _open(catalogue, data, mapping, [years])
+    refuse = "" if publish_despite_breaches else (
+        "the report would publish figures computed from data that breaks the data model (indicators check-data "
+        f"--data {data} lists the same): correct the extract, or pass {PUBLISH_DESPITE_BREACHES} to publish "
+        "anyway with the breaches stated in the report's method section")
+    breaches = [issue for issue in _data_checks(catalogue, dataset, data, refuse) if issue.breaches]
     keys = list(dict.fromkeys(keys + needed_runs(catalogue, figures, with_previous=False)))
     rows = _execute(catalogue, dataset, keys, progress)
     return build_report(catalogue, rows, year, compare, Path(data).name, catalogue_version(catalogue),
-                        generated or dt.date.today().isoformat(), check_figures(catalogue, figures, rows))
+                        generated or dt.date.today().isoformat(), check_figures(catalogue, figures, rows), breaches)
 
 
 def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
@@ -201,11 +272,27 @@ def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None)
                                    f"{2**31 - 1}", "e.g. --seed 1"))
     if problems:
         raise EngineError(problems)
+    import duckdb
     try:
         return generate(out, scale=scale, seed=seed, progress=progress)
-    except OSError as exc:
+    except (OSError, duckdb.IOException, duckdb.TransactionException) as exc:  # DuckDB words a full disk so
+        if _disk_full(exc):
+            raise EngineError([Diagnostic(Position(str(out)), "E_DISK_FULL",
+                                          f"no space left on the device of {out.parent} while writing {out}",
+                                          "free some space, give --out on another disk, or a smaller --scale "
+                                          "(0.01 gives a small extract); nothing half-written was left")]) from None
+        if not isinstance(exc, OSError):
+            raise
         raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write {out}: {exc.strerror or exc}",
                                       "give a writable file path")]) from None
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """A full disk or exhausted quota, as an OSError or as DuckDB words it."""
+    import errno
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc)
 
 
 def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None):
@@ -277,6 +364,6 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "CompileRefused", "EngineError", "build_query", "check", "check_data", "checked_catalogue",
-           "compile_indicator", "demo_data", "diff", "fixtures_dir", "init_catalogue", "load_catalogue", "periods",
-           "report", "run", "test_fixtures"]
+__all__ = ["Catalogue", "CompileRefused", "EngineError", "breach_diagnostics", "build_query", "check", "check_data",
+           "checked_catalogue", "compile_indicator", "demo_data", "diff", "fixtures_dir", "init_catalogue",
+           "load_catalogue", "periods", "report", "report_years", "run", "test_fixtures"]

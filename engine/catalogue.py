@@ -5,7 +5,6 @@ every file at once (it never stops at the first).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,8 +191,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         doc = load_file(path, diags, display)
         if doc is None:
             continue
-        with contextlib.suppress(OSError):
-            _check_schema_line(path.read_text("utf-8"), path, directory, display, diags)
+        _check_schema_line(doc.text, path, directory, display, diags)  # the text as read once, within the limits
         if not isinstance(doc.data, dict):
             diags.error(doc.pos(()), "E_SCHEMA", "an indicator file must be a YAML mapping (key: value lines)")
             continue

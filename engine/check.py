@@ -17,9 +17,11 @@ from itertools import pairwise
 from xml.etree import ElementTree as ET
 
 from .catalogue import Catalogue
+from .datacheck import DataIssue
 from .info import PublishedFigure
 from .periods import parse_period
 from .present import format_number
+from .sanitize import xml_safe
 
 Key = tuple[str, str]  # (indicator id, period label)
 
@@ -66,14 +68,25 @@ class ChangeAlert:
 class CheckResult:
     figures: list[FigureCheck] = field(default_factory=list)
     changes: list[ChangeAlert] = field(default_factory=list)
+    data: list[DataIssue] | None = None   # every data check of the model (engine.datacheck); None: not run
 
     @property
     def failed(self) -> list[FigureCheck]:
         return [f for f in self.figures if not f.holds]
 
+    @property
+    def breaches(self) -> list[DataIssue]:
+        """The data checks that found rows breaking the model (each fails the check)."""
+        return [d for d in self.data or [] if d.breaches]
+
     def as_dict(self) -> dict:
+        data = None if self.data is None else {"checks": len(self.data), "breached": len(self.breaches),
+                                               "results": [d.as_dict() for d in self.data]}
         return {"summary": {"figures": len(self.figures), "hold": len(self.figures) - len(self.failed),
-                            "fail": len(self.failed), "change_alerts": len(self.changes)},
+                            "fail": len(self.failed), "change_alerts": len(self.changes),
+                            "data_checks": None if self.data is None else len(self.data),
+                            "data_breaches": None if self.data is None else len(self.breaches)},
+                "data_checks": data,
                 "figures": [f.as_dict() for f in self.figures], "changes": [c.as_dict() for c in self.changes]}
 
 
@@ -281,7 +294,11 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
 
 
 def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
-    """JUnit XML: one test case per figure (a failure when it does not hold); alerts as system-err."""
+    """JUnit XML: one test case per figure (a failure when it does not hold); alerts as system-err.
+
+    The data checks are a second suite ("data-checks"): one test case per check of the model,
+    a failure when rows break it; one skipped case when they were not run.
+    """
     suite = ET.Element("testsuite", name=name, tests=str(len(result.figures)), failures=str(len(result.failed)),
                        errors="0", skipped="0")
     for f in result.figures:
@@ -299,5 +316,29 @@ def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
         err.text = "\n".join(f"change alert: {c.message}" for c in result.changes)
     root = ET.Element("testsuites")
     root.append(suite)
+    root.append(_data_suite(result.data))
+    for element in root.iter():  # a control character in a published text or a data value is not XML 1.0
+        element.text = None if element.text is None else xml_safe(element.text)
+        for key, value in element.attrib.items():
+            element.attrib[key] = xml_safe(value)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _data_suite(data: list[DataIssue] | None) -> ET.Element:
+    """The data checks as JUnit test cases, a suite of their own after the published figures."""
+    if data is None:
+        suite = ET.Element("testsuite", name="data-checks", tests="1", failures="0", errors="0", skipped="1")
+        case = ET.SubElement(suite, "testcase", classname="data", name="consistency rules of the data model")
+        ET.SubElement(case, "skipped", message="not run (--no-data-checks)")
+        return suite
+    failed = [d for d in data if d.breaches]
+    suite = ET.Element("testsuite", name="data-checks", tests=str(len(data)), failures=str(len(failed)),
+                       errors="0", skipped="0")
+    for d in data:
+        case = ET.SubElement(suite, "testcase", classname=f"data.{d.entity}", name=d.check)
+        if d.breaches:
+            failure = ET.SubElement(case, "failure", message=d.summary(), type="DataBreaksModel")
+            failure.text = (f"{d.summary()}\nthe figures are computed from data that breaks the data model; "
+                            "see indicators check-data")
+    return suite

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import api
+from . import api, outputs
 from .catalogue import indicator_files, load_catalogue
 from .diagnostics import Diagnostic, EngineError, Position
 from .present import OutputError, aligned, as_csv, as_json, as_table, breakdown_label, format_number, write_atomic
 from .render import DIALECTS, CompileRefused
+from .sanitize import json_terminal_safe, terminal_safe
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar  # what click.progressbar returns (click imports it so too)
@@ -27,13 +28,31 @@ if TYPE_CHECKING:
     from .report import Report
 
 
+def echo(message: str = "", err: bool = False, nl: bool = True, machine: bool = False) -> None:
+    """click.echo for text that may carry user-derived text (names, titles, published wordings, data values).
+
+    Control characters and escape sequences in it are shown (`\\x1b[31m`), never obeyed by the
+    terminal (engine.sanitize). `machine` output (CSV, SQL) goes through unchanged when it
+    goes to a file or a pipe, and is made safe only when it goes to a terminal.
+    """
+    stream = sys.stderr if err else sys.stdout
+    if not machine or getattr(stream, "isatty", lambda: False)():
+        message = terminal_safe(message)
+    click.echo(message, err=err, nl=nl)
+
+
+def echo_json(text: str, nl: bool = True) -> None:
+    """JSON to stdout: the characters a terminal could obey are written as JSON escapes (the same document)."""
+    click.echo(json_terminal_safe(text), nl=nl)
+
+
 def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     for d in diagnostics:
-        click.echo(str(d), err=True)
+        echo(str(d), err=True)
     errors = sum(1 for d in diagnostics if d.severity == "error")
     warnings = len(diagnostics) - errors
     if errors or warnings:
-        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+        echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
 
 def friendly(command):
@@ -46,7 +65,7 @@ def friendly(command):
             _print_diagnostics(exc.diagnostics)
             sys.exit(1)
         except CompileRefused as exc:
-            click.echo(f"E_DIALECT {exc}", err=True)
+            echo(f"E_DIALECT {exc}", err=True)
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
@@ -55,7 +74,7 @@ def friendly(command):
         except Exception as exc:  # a bug, not a user error: say so briefly
             if os.environ.get("INDICATORS_DEBUG"):
                 raise
-            click.echo(f"E_INTERNAL internal error: {type(exc).__name__}: {exc}\n"
+            echo(f"E_INTERNAL internal error: {type(exc).__name__}: {exc}\n"
                        "    hint: this is a bug in the engine; rerun with INDICATORS_DEBUG=1 for details and "
                        "report it", err=True)
             sys.exit(2)
@@ -66,6 +85,10 @@ indicators_option = click.option("--indicators", "indicators_dir", type=click.Pa
                                  help="Catalogue folder holding model.yaml (default: the project's indicators/).")
 
 
+# --data as written (a str): click.Path(path_type=Path) would turn an empty --data '' into the current folder
+DATA_PATH = click.Path()
+
+
 mapping_option = click.option("--mapping", type=click.Path(path_type=Path), default=None,
                               help="Source mapping YAML: the dataset's table and column names for the model's.")
 
@@ -73,7 +96,7 @@ mapping_option = click.option("--mapping", type=click.Path(path_type=Path), defa
 def _catalogue(indicators_dir):
     catalogue = api.checked_catalogue(indicators_dir)
     for d in catalogue.diagnostics:  # warnings only
-        click.echo(str(d), err=True)
+        echo(str(d), err=True)
     return catalogue
 
 
@@ -82,17 +105,35 @@ def _write_output(path: Path, content: str | bytes, what: str = "") -> None:
     try:
         write_atomic(path, content)
     except (OutputError, OSError) as exc:
-        raise EngineError([Diagnostic(Position(str(path)), "E_OUT", f"cannot write {what}{' ' if what else ''}{path}: "
-                                      f"{getattr(exc, 'strerror', None) or exc}",
-                                      "give a writable file path")]) from None
+        raise _write_error(path, exc, what) from None
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _write_error(path: Path, exc: Exception, what: str = "") -> EngineError:
+    import errno
+    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return EngineError([Diagnostic(Position(str(path)), "E_DISK_FULL" if full else "E_OUT",
+                                   f"cannot write {what}{' ' if what else ''}{path}: "
+                                   f"{getattr(exc, 'strerror', None) or exc}",
+                                   "free some space or write to another disk; nothing half-written was left"
+                                   if full else "give a writable file path")])
+
+
+def _write_report(folder: Path, files: dict[str, str | bytes]) -> None:
+    """The report's files as one set (engine.outputs.write_set): all new or, if interrupted, all old."""
+    try:
+        outputs.write_set(folder, {name: c if isinstance(c, bytes) else c.encode("utf-8") for name, c in files.items()})
+    except (OutputError, OSError) as exc:
+        raise _write_error(folder, exc, "the report into") from None
+
+
+def _emit(text: str, out: Path | None, fmt: str = "table") -> None:
     if out:
         _write_output(out, text)
-        click.echo(f"wrote {out}", err=True)
+        echo(f"wrote {out}", err=True)
+    elif fmt == "json":
+        echo_json(text, nl=False)
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False, machine=fmt != "table")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,13 +162,13 @@ def validate(paths, indicators_dir, fmt):
         files = indicator_files(list(paths))
     catalogue = load_catalogue(directory, files)
     if fmt == "json":
-        click.echo(json.dumps([d.as_dict() for d in catalogue.diagnostics], ensure_ascii=False, indent=2))
+        echo_json(json.dumps([d.as_dict() for d in catalogue.diagnostics], ensure_ascii=False, indent=2))
     else:
         _print_diagnostics(catalogue.diagnostics)
     if catalogue.errors:
         sys.exit(1)
     if fmt == "text":
-        click.echo(f"ok: {len(catalogue.indicators)} indicator(s) valid", err=True)
+        echo(f"ok: {len(catalogue.indicators)} indicator(s) valid", err=True)
 
 
 @main.command()
@@ -137,7 +178,7 @@ def init(directory):
     """Write a catalogue skeleton into a new or empty folder: model, project, one indicator, its fixture, schemas."""
     files = api.init_catalogue(directory)
     catalogue = directory / "indicators"
-    click.echo(f"wrote {len(files)} files into {directory}; next:\n"
+    echo(f"wrote {len(files)} files into {directory}; next:\n"
                f"  indicators validate --indicators {catalogue}\n"
                f"  indicators test --indicators {catalogue}\n"
                f"  indicators snapshots --update --indicators {catalogue}", err=True)
@@ -154,9 +195,9 @@ def list_(indicators_dir, fmt):
               "unit": b.info.unit, "version": b.info.version}
              for i, b in sorted(catalogue.indicators.items())]
     if fmt == "json":
-        click.echo(json.dumps([{"id": x["id"], "title": x["title"]} for x in items], ensure_ascii=False, indent=2))
+        echo_json(json.dumps([{"id": x["id"], "title": x["title"]} for x in items], ensure_ascii=False, indent=2))
     else:
-        click.echo(aligned(["Id", "Titel", "Enhet"], [[x["id"], x["title"], x["unit"]] for x in items]), nl=False)
+        echo(aligned(["Id", "Titel", "Enhet"], [[x["id"], x["title"], x["unit"]] for x in items]), nl=False)
 
 
 @main.command()
@@ -168,7 +209,7 @@ def explain(indicator_id, lang, indicators_dir):
     """Print a definition in plain Swedish and English, step by step."""
     from .explain import explain as render
     catalogue = _catalogue(indicators_dir)
-    click.echo(render(catalogue, indicator_id, ("sv", "en") if lang == "both" else (lang,)), nl=False)
+    echo(render(catalogue, indicator_id, ("sv", "en") if lang == "both" else (lang,)), nl=False)
 
 
 @main.command("compile")
@@ -183,10 +224,11 @@ def compile_(indicator_id, period, dialect, indicators_dir):
     (parsed,) = api.periods([period])
     sql = api.compile_indicator(catalogue, indicator_id, period, dialect)
     bound = catalogue.get(indicator_id)
-    click.echo(f"-- {bound.id} version {bound.info.version}: {bound.info.title['sv']}\n"
+    title = " ".join(bound.info.title["sv"].split())  # a line break would end the SQL comment
+    echo(f"-- {bound.id} version {bound.info.version}: {title}\n"
                f"-- period {parsed.label} = {parsed.first} .. {parsed.last}, dialect {dialect}, "
                f"from {Path(bound.file).name}")
-    click.echo(sql + ";")
+    echo(sql + ";", machine=True)
 
 
 @main.command()
@@ -205,20 +247,20 @@ def snapshots(indicator_ids, update, directory, indicators_dir):
         catalogue.select(ids)
     if update:
         for path in write_snapshots(catalogue, directory, ids):
-            click.echo(f"wrote {path}", err=True)
+            echo(f"wrote {path}", err=True)
         return
     differences = compare_snapshots(catalogue, directory, ids)
     for d in differences:
-        click.echo(f"{d.path}: {d.kind}", err=True)
+        echo(f"{d.path}: {d.kind}", err=True)
     if differences:
-        click.echo("the compiled SQL differs from the committed snapshots: review the change, then run "
+        echo("the compiled SQL differs from the committed snapshots: review the change, then run "
                    "`indicators snapshots --update` and commit the new files", err=True)
         sys.exit(1)
-    click.echo("ok: the compiled SQL matches the committed snapshots", err=True)
+    echo("ok: the compiled SQL matches the committed snapshots", err=True)
 
 
 @main.command()
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+@click.option("--data", "data", required=True, type=DATA_PATH,
               help="A .duckdb file (opened read-only) or a folder of <entity>.parquet/.csv files.")
 @click.option("--period", "periods", multiple=True, required=True, help="Repeatable: 2018, 2018H2, 2018Q4, 2018-12")
 @click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator.")
@@ -230,17 +272,19 @@ def snapshots(indicator_ids, update, directory, indicators_dir):
 @friendly
 def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
     """Compute indicators on a dataset."""
+    _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
+    _check_outputs([out])
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
         rows = api.run(catalogue, data, list(periods), list(ids) or None, progress, mapping)
     if not no_data_checks:
         _data_warnings(catalogue, data, mapping)
     text = as_json(rows) if fmt == "json" else as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
-    _emit(text, out)
+    _emit(text, out, fmt)
 
 
 @main.command()
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--period", "periods", multiple=True, required=True)
 @click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator of either version.")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None, help="The catalogue folder to compare with.")
@@ -266,11 +310,12 @@ def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
     finally:
         if holder is not None:
             holder.cleanup()
+            outputs.release(holder.name)
     if fmt == "json":
-        click.echo(json.dumps([c.as_dict() for c in changes], ensure_ascii=False, indent=2))
+        echo_json(json.dumps([c.as_dict() for c in changes], ensure_ascii=False, indent=2))
         return
     if not changes:
-        click.echo("no differences: every row is the same in both versions", err=True)
+        echo("no differences: every row is the same in both versions", err=True)
         return
     def show(row, unit):
         if row is None:
@@ -282,7 +327,7 @@ def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
         unit = (catalogue.indicators.get(c.indicator) or before.indicators[c.indicator]).info.unit
         body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before, unit),
                      show(c.after, unit)])
-    click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
+    echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
 
 
 class Progress:
@@ -309,7 +354,7 @@ class Progress:
 
 def _data_warnings(catalogue, data, mapping) -> None:
     for issue in api.check_data(catalogue, data, mapping):
-        click.echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
+        echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
                    f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
                    f"    hint: the numbers below are computed from data that breaks the model; "
                    f"see indicators check-data --data {data}", err=True)
@@ -329,7 +374,7 @@ def demo_data(out, scale, seed):
     with Progress("generating") as progress:
         counts = api.demo_data(out, scale, seed, lambda step, done, total: progress(step, "", done, total))
     seconds = time.perf_counter() - started
-    click.echo(f"wrote {out}: " + ", ".join(f"{name} {format_number(n)}" for name, n in counts.items())
+    echo(f"wrote {out}: " + ", ".join(f"{name} {format_number(n)}" for name, n in counts.items())
                + f" rows in {seconds:.1f} s (scale {scale:g}, seed {seed})", err=True)
 
 
@@ -353,6 +398,18 @@ def _check_outputs(files: Sequence[Path | None], folders: Sequence[Path | None] 
         raise EngineError(problems)
 
 
+def _refuse_inputs(written: Sequence[tuple[str, Path | None]], data, mapping, indicators_dir) -> None:
+    """Refuse, before any computing, an output that is an input or lies in an input folder (E_OUT_IS_INPUT)."""
+    from .catalogue import default_indicators_dir
+    directory = Path(indicators_dir) if indicators_dir else default_indicators_dir()
+    inputs = [("--data", "the dataset", data), ("--mapping", "the source mapping", mapping),
+              ("--indicators", "the catalogue folder", directory),
+              ("beside the catalogue", "the fixtures folder", directory.resolve().parent / "fixtures")]
+    problems = outputs.outputs_that_are_inputs(written, inputs)
+    if problems:
+        raise EngineError(problems)
+
+
 def _creatable(folder: Path) -> bool:
     """The folder exists and is writable, or its nearest existing parent is a writable folder."""
     while not folder.exists():
@@ -363,87 +420,108 @@ def _creatable(folder: Path) -> bool:
 
 
 @main.command()
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--period", "periods", multiple=True,
               help="Repeatable; only figures published for these periods (default: every published figure).")
 @click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator with published figures.")
 @click.option("--junit", type=click.Path(path_type=Path), default=None, help="Also write JUnit XML here (for CI).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write JSON here.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--no-data-checks", is_flag=True, help="Skip checking the data against the model's consistency rules.")
+@click.option("--no-data-checks", is_flag=True,
+              help="Skip checking the data against the model's consistency rules (run first by default; a breach "
+                   "fails the check).")
 @mapping_option
 @indicators_option
 @friendly
 def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, indicators_dir):
-    """Hold the computed figures against the published ones; exit 1 if any does not hold."""
+    """Check the data against the model, then hold the computed figures against the published ones; exit 1 if the
+    data breaks a consistency rule or a figure does not hold."""
     from .check import junit_xml
     if junit and json_out and junit.resolve() == json_out.resolve():
         raise click.UsageError("--junit and --json name the same file; give each its own")
+    _refuse_inputs([("--junit", junit), ("--json", json_out)], data, mapping, indicators_dir)
     _check_outputs([junit, json_out])
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
-        result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping)
-    if not no_data_checks:
-        _data_warnings(catalogue, data, mapping)
+        result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping,
+                           data_checks=not no_data_checks)
     document = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
     if junit:
         _write_output(junit, junit_xml(result), "JUnit XML")
     if json_out:
         _write_output(json_out, document, "JSON")
     if fmt == "json":
-        click.echo(document, nl=False)
+        echo_json(document, nl=False)
     else:
         body = [[f.indicator, f.period, breakdown_label(catalogue, f.breakdown), f.published, f.computed,
                  "ja" if f.holds else "NEJ", f.source] for f in result.figures]
-        click.echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Publicerat", "Beräknat", "Stämmer", "Källa"],
+        echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Publicerat", "Beräknat", "Stämmer", "Källa"],
                            body), nl=False)
     for c in result.changes:
-        click.echo(f"W_CHANGE {c.message}", err=True)
+        echo(f"W_CHANGE {c.message}", err=True)
     for f in result.failed:
         where = "".join(f" {k}={v}" for k, v in f.breakdown.items())
-        click.echo(f"{f.position}: E_FIGURE {f.indicator} {f.period}{where}: published {f.published} "
+        echo(f"{f.position}: E_FIGURE {f.indicator} {f.period}{where}: published {f.published} "
                    f"(”{f.text}”), computed {f.computed}: {f.reason}\n"
                    f"    hint: the definition or the data no longer reproduces the published figure; "
                    f"see indicators explain {f.indicator} and indicators diff", err=True)
+    for d in api.breach_diagnostics(data, result.breaches, "the figures above are computed from data that breaks "
+                                    f"the data model; see indicators check-data --data {data}"):
+        echo(str(d), err=True)
     held = len(result.figures) - len(result.failed)
-    click.echo(f"{held} of {len(result.figures)} published figure(s) hold, {len(result.failed)} fail; "
-               f"{len(result.changes)} change alert(s)", err=True)
-    if result.failed:
+    checked = "data checks skipped (--no-data-checks)" if result.data is None else \
+        f"{len(result.breaches)} of {len(result.data)} data check(s) breached"
+    echo(f"{held} of {len(result.figures)} published figure(s) hold, {len(result.failed)} fail; "
+         f"{len(result.changes)} change alert(s); {checked}", err=True)
+    if result.failed or result.breaches:
         sys.exit(1)
 
 
 @main.command()
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--year", required=True, help="The report year, e.g. 2018.")
 @click.option("--compare", default=None, help="The comparison year (default: the year before; 'none' for none).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["html", "md", "xlsx"]),
               help="Repeatable: html (default), md, xlsx.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The folder to write the report into.")
+@click.option("--publish-despite-breaches", is_flag=True,
+              help="Write the report even if the data breaks the model's consistency rules (it refuses by default); "
+                   "its method section then states the breaches.")
 @mapping_option
 @indicators_option
 @friendly
-def report(data, year, compare, formats, out, mapping, indicators_dir):
-    """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control."""
+def report(data, year, compare, formats, out, publish_despite_breaches, mapping, indicators_dir):
+    """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control. The data is checked
+    against the model's consistency rules first; a breach refuses the report."""
     from . import report_formats
+    chosen = list(dict.fromkeys(formats or ("html",)))
+    _refuse_inputs([("--out", out)], data, mapping, indicators_dir)  # the folder first: its files then need no word
+    _refuse_inputs([("--out", out / f"aterrapportering_{year}.{fmt}") for fmt in chosen], data, mapping, indicators_dir)
     _check_outputs([], [out])
     catalogue = _catalogue(indicators_dir)
     compare = api.PREVIOUS_YEAR if compare is None else compare
     with Progress("computing") as progress:
-        built = api.report(catalogue, data, year, compare, progress, mapping)
+        built = api.report(catalogue, data, year, compare, progress, mapping,
+                           publish_despite_breaches=publish_despite_breaches)
     render: dict[str, Callable[[Report], str | bytes]] = {
         "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
-    for fmt in dict.fromkeys(formats or ("html",)):
-        path = out / f"aterrapportering_{year}.{fmt}"
-        _write_output(path, render[fmt](built), "the report")
-        click.echo(f"wrote {path}", err=True)
+    files = {f"aterrapportering_{year}.{fmt}": render[fmt](built) for fmt in chosen}
+    _write_report(out, files)
+    for name in files:
+        echo(f"wrote {out / name}", err=True)
     cells = built.cells()
-    click.echo(f"{sum(len(s.indicators) for s in built.sections)} indicator(s) in {len(built.sections)} section(s); "
+    echo(f"{sum(len(s.indicators) for s in built.sections)} indicator(s) in {len(built.sections)} section(s); "
                f"{sum(1 for c in cells if c.suppressed)} of {len(cells)} cell(s) suppressed "
                f"(threshold {built.threshold})", err=True)
+    for issue in built.data_breaches:
+        echo(f"{data}: W_DATA_RULE {issue.summary()}", err=True)
+    if built.data_breaches:
+        echo(f"published despite {len(built.data_breaches)} breached consistency rule(s) of the data model "
+             "(--publish-despite-breaches): the report's method section states them", err=True)
 
 
 @main.command("check-data")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @mapping_option
 @indicators_option
@@ -453,13 +531,13 @@ def check_data(data, fmt, mapping, indicators_dir):
     catalogue = _catalogue(indicators_dir)
     issues = api.check_data(catalogue, data, mapping)
     if fmt == "json":
-        click.echo(json.dumps([i.as_dict() for i in issues], ensure_ascii=False, indent=2))
+        echo_json(json.dumps([i.as_dict() for i in issues], ensure_ascii=False, indent=2))
     elif issues:
-        click.echo(aligned(["Tabell", "Kontroll", "Brott", "Exempel (nyckel)", "Beskrivning"],
+        echo(aligned(["Tabell", "Kontroll", "Brott", "Exempel (nyckel)", "Beskrivning"],
                            [[i.entity, i.check, str(i.breaches), ", ".join(map(str, i.examples)), i.message]
                             for i in issues], right={2}), nl=False)
     else:
-        click.echo(f"ok: {data} keeps every rule of the data model", err=True)
+        echo(f"ok: {data} keeps every rule of the data model", err=True)
     if issues:
         sys.exit(1)
 
@@ -479,13 +557,13 @@ def test_(ids, fixtures_dir, indicators_dir):
         bad = [p for p in result.periods if not p.ok]
         rows = sum(p.matched for p in result.periods)
         status = "ok  " if not bad else "FAIL"
-        click.echo(f"{status} {result.indicator} ({Path(result.file).name}: {len(result.periods)} period(s), "
+        echo(f"{status} {result.indicator} ({Path(result.file).name}: {len(result.periods)} period(s), "
                    f"{rows} row(s))")
         for p in bad:
             failed += 1
-            click.echo(_difference(p))
+            echo(_difference(p))
     passed = sum(1 for r in results if r.ok)
-    click.echo(f"{passed} passed, {len(results) - passed} failed")
+    echo(f"{passed} passed, {len(results) - passed} failed")
     if failed:
         sys.exit(1)
 
@@ -509,14 +587,21 @@ def _difference(p) -> str:
 
 
 def entry() -> None:
-    """Console-script entry: click's usage errors are user errors too, so they exit 1."""
+    """Console-script entry: click's usage errors are user errors too, so they exit 1.
+
+    SIGTERM and SIGINT remove the temporary files of the run and exit 1 (engine.outputs).
+    """
+    outputs.install_signal_handlers()
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        echo("aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        import io
+        shown = io.StringIO()
+        exc.show(file=shown)
+        echo(shown.getvalue(), err=True, nl=False)  # it may quote an argument as given
         sys.exit(1)
 
 

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import outputs
 from .diagnostics import Diagnostic, EngineError, Position
 
 FIELDS = ("value", "numerator", "denominator", "n")
@@ -74,13 +75,32 @@ def catalogue_at_revision(directory: Path, revision: str, into: Path) -> Path:
                                       "give a commit, branch or tag of the repository holding the catalogue, "
                                       "or --baseline DIR")]) from None
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+        links = [m for m in tar.getmembers() if m.issym() or m.islnk()]
+        if links:  # a link may point anywhere (outside the tree, to a file never committed): read files only
+            shown = ", ".join(f"{m.name} -> {m.linkname}" for m in links[:3]) + (", ..." if len(links) > 3 else "")
+            raise EngineError([Diagnostic(Position(str(directory)), "E_REVISION",
+                                          f"the catalogue at revision '{revision}' holds {len(links)} symbolic "
+                                          f"link(s) ({shown}); a baseline is read from committed files only",
+                                          "commit the files themselves instead of links, or compare with a "
+                                          "folder: --baseline DIR")])
+        try:
+            tar.extractall(into, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise EngineError([Diagnostic(Position(str(directory)), "E_REVISION",
+                                          f"cannot extract the catalogue at revision '{revision}': {exc}",
+                                          "compare with a folder instead: --baseline DIR")]) from None
     return into / relative
 
 
 def baseline_folder(directory: Path, revision: str) -> tempfile.TemporaryDirectory:
     """A temporary folder holding the catalogue at `revision`; its `.name / 'catalogue'` path is the folder."""
     holder = tempfile.TemporaryDirectory(prefix="indicators-baseline-")
-    extracted = catalogue_at_revision(directory, revision, Path(holder.name))
+    outputs.register(holder.name, folder=True)  # removed on SIGTERM/SIGINT too; release it after holder.cleanup()
+    try:
+        extracted = catalogue_at_revision(directory, revision, Path(holder.name))
+    except BaseException:
+        holder.cleanup()
+        outputs.release(holder.name)
+        raise
     (Path(holder.name) / "catalogue").symlink_to(extracted, target_is_directory=True)
     return holder

@@ -3,10 +3,18 @@
 The default backend is DuckDB. A dataset is a `.duckdb` file (ATTACHed read-only), a
 folder of Parquet or CSV files named after the entities, or a fixture's YAML inputs; it
 is exposed as views with the model's types, and nothing is ever written to it.
+
+Every connection is locked down before anything a dataset stores is read (see
+`lock_down`): no file but the dataset's own, no network, no extension installed or
+loaded, and settings that cannot be changed back; so a view stored in a dataset reads
+only the dataset.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -17,7 +25,7 @@ from sqlglot import exp
 
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .load import load_file
-from .model import Model
+from .model import Entity, Model
 from .periods import Period
 from .plan import DIM, plan_query
 from .render import render_sql
@@ -26,22 +34,59 @@ from .validate import validate_schema
 
 DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE", "varchar": "VARCHAR",
                 "date": "DATE", "boolean": "BOOLEAN"}
-_INTEGERS = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT",
-             "UHUGEINT"}
-# Stored types a model type can be read from (each is CAST to the model's type in a view).
+# The values each stored integer type can hold. A type wider than the model's (HUGEINT or UBIGINT for a
+# bigint, BIGINT for an integer) is read only if every stored value fits, checked when the dataset is opened.
+INTEGER_RANGES = {
+    "TINYINT": (-2**7, 2**7 - 1), "SMALLINT": (-2**15, 2**15 - 1), "INTEGER": (-2**31, 2**31 - 1),
+    "BIGINT": (-2**63, 2**63 - 1), "HUGEINT": (-2**127, 2**127 - 1), "UTINYINT": (0, 2**8 - 1),
+    "USMALLINT": (0, 2**16 - 1), "UINTEGER": (0, 2**32 - 1), "UBIGINT": (0, 2**64 - 1), "UHUGEINT": (0, 2**128 - 1),
+}
+_INTEGERS = set(INTEGER_RANGES)
+# Stored types a model type can be read from (each is CAST to the model's type in a view). A time with a
+# time zone is not among them: which day it falls on depends on a zone (see `ZONED`).
 COMPATIBLE = {
     "bigint": _INTEGERS,
     "integer": _INTEGERS,
     "double": {"DOUBLE", "FLOAT", "REAL", "DECIMAL"} | _INTEGERS,
     "varchar": {"VARCHAR"},
-    "date": {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"},
+    "date": {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"},
     "boolean": {"BOOLEAN"},
 }
+ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMP_TZ"}
+DATE_FORMAT = "%Y-%m-%d"  # the only date form read from CSV files: nothing is guessed
 SOURCE = "src"  # the attached database of a .duckdb dataset
+DATA_HINT = "pass a .duckdb file, a folder of <entity>.parquet / <entity>.csv files or a fixture YAML file"
 
 
 def _error(path: str, code: str, message: str, hint: str = "") -> EngineError:
     return EngineError([Diagnostic(Position(path), code, message, hint)])
+
+
+def connect(database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection for the engine: it never installs or loads an extension on its own, shows no
+    progress bar (DuckDB prints it on stdout, inside `--format json` output) and works in UTC, whatever the
+    machine's time zone."""
+    con = duckdb.connect(database, read_only=read_only,
+                         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con.execute("SET enable_progress_bar = false")
+    with contextlib.suppress(duckdb.Error):  # a build without time zones computes in UTC anyway
+        con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, allowed_paths: Iterable[str] = ()) -> None:
+    """From now on: no file but `allowed_paths`, no network, no extension, and no setting can be changed back."""
+    allowed = list(dict.fromkeys(allowed_paths))
+    if allowed:
+        con.execute("SET allowed_paths = $1", [allowed])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def literal_path(path: Path) -> str:
+    """`path` for DuckDB's file readers, which expand `*`, `?` and `[...]`: each written as a one-character
+    class (`[*]`), so that a file is read exactly as named and a folder named `g[1]` or `u*` is itself."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in str(path))
 
 
 @dataclass
@@ -68,8 +113,20 @@ class SourceMapping:
         return self.columns.get(entity, {}).get(column, column)
 
 
+def _not_a_name(name: str) -> str | None:
+    """Why a mapped table name is not a plain name (it would be read as a path), or None."""
+    if name in (".", "..") or any(c in name for c in "/\\:"):
+        return "is a path"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "contains a control character"
+    return None
+
+
 def load_mapping(path: str | Path, model: Model) -> SourceMapping:
-    """Read and check a source mapping file (schema: engine/schemas/mapping.schema.json)."""
+    """Read and check a source mapping file (schema: engine/schemas/mapping.schema.json).
+
+    Table names are names, never paths: `../x`, `/data/x` and `C:x` are refused.
+    """
     diags = Diagnostics()
     doc = load_file(Path(path), diags, str(path))
     if doc is not None and validate_schema(doc, "mapping", diags):
@@ -78,6 +135,12 @@ def load_mapping(path: str | Path, model: Model) -> SourceMapping:
                 diags.error(doc.key_pos(("tables", entity)), "E_UNKNOWN_ENTITY", f"unknown entity '{entity}'",
                             did_you_mean(entity, model.entities))
                 continue
+            reason = _not_a_name(spec["table"]) if "table" in spec else None
+            if reason:
+                diags.error(doc.pos(("tables", entity, "table")), "E_MAPPING_NAME",
+                            f"table name {spec['table']!r} for entity '{entity}' {reason}, not a table name",
+                            "a mapping names a table of the dataset (in a folder: a file's name without "
+                            ".parquet/.csv), never a path; choose the dataset with --data")
             for column in spec.get("columns", {}):
                 if column not in model.entities[entity].columns:
                     diags.error(doc.key_pos(("tables", entity, "columns", column)), "E_UNKNOWN_COLUMN",
@@ -90,111 +153,310 @@ def load_mapping(path: str | Path, model: Model) -> SourceMapping:
                          {e: dict(s.get("columns", {})) for e, s in data.items()})
 
 
+def dataset_problem(path: str | Path) -> Diagnostic | None:
+    """Why `path` cannot be a dataset before anything is opened (empty, or nothing there), or None."""
+    shown = str(path)
+    if not shown.strip():
+        return Diagnostic(Position("--data"), "E_DATA_NOT_FOUND", "the dataset path is empty",
+                          f"{DATA_HINT}; for the current folder write --data .")
+    if not Path(path).exists():
+        return Diagnostic(Position(shown), "E_DATA_NOT_FOUND", f"no such dataset: {shown}", DATA_HINT)
+    return None
+
+
+@dataclass
+class _Source:
+    """Where an entity's rows are read from, before typing."""
+    table: exp.Table                  # what DuckDB reads (quoted identifiers)
+    name: str                         # the table or file as the user named it
+    where: str                        # where its problems are reported: dataset:table, or the file
+    written: list[str] | None = None  # its column names as stored, when DuckDB's reader renames duplicates
+
+
 def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None = None) -> Dataset:
     """Open a dataset read-only and expose it as typed views, after checking tables, columns and types.
 
-    A `.duckdb` file is ATTACHed READ_ONLY, a folder's Parquet or CSV files are read in
-    place, a fixture YAML file's `inputs:` are loaded into memory; nothing is ever written
-    to the dataset.
+    A `.duckdb` file is ATTACHed READ_ONLY, a folder's Parquet files are read in place and
+    its CSV files into memory, a fixture YAML file's `inputs:` are loaded into memory;
+    nothing is ever written to the dataset, and the connection is locked down (`lock_down`)
+    before anything the dataset stores is read.
     """
+    problem = dataset_problem(path)
+    if problem is not None:
+        raise EngineError([problem])
     p = Path(path)
     shown = str(path)
-    if not p.exists():
-        raise _error(shown, "E_DATA_NOT_FOUND", f"no such dataset: {shown}",
-                     "pass a .duckdb file or a folder of <entity>.parquet / <entity>.csv files")
     if p.is_file() and p.suffix in (".yaml", ".yml"):
         return _yaml_dataset(p, model)
+    if not p.is_file() and not p.is_dir():
+        raise _error(shown, "E_DATA_OPEN", f"{shown} is neither a file nor a folder", DATA_HINT)
     mapping = mapping or SourceMapping()
-    con = duckdb.connect(":memory:")
+    con = connect()
     dataset = Dataset(con, shown)
-    raw: dict[str, str] = {}  # entity -> qualified raw table or view
-    problems: list[Diagnostic] = []
-    if p.is_file():
-        attach = exp.Attach(this=exp.alias_(exp.Literal.string(str(p.resolve())), SOURCE),
-                            expressions=[exp.AttachOption(this=exp.var("READ_ONLY"))])
-        try:
-            con.execute(attach.sql("duckdb"))
-        except duckdb.Error as exc:
-            con.close()
-            raise _error(shown, "E_DATA_OPEN", f"cannot open {shown} as a DuckDB database: "
-                         f"{str(exc).splitlines()[0]}",
-                         "pass a .duckdb file written by DuckDB, or a folder of Parquet/CSV files") from None
-        listing = exp.select("schema_name", "table_name").from_("duckdb_tables()").where(
-            exp.column("database_name").eq(exp.Literal.string(SOURCE))).union(
-            exp.select("schema_name", "view_name").from_("duckdb_views()").where(
-                exp.column("database_name").eq(exp.Literal.string(SOURCE))))
-        tables: dict[str, str] = {}
-        for schema, name in sorted(con.execute(listing.sql("duckdb")).fetchall(), key=lambda r: r[0] != "main"):
-            tables.setdefault(name.lower(), f"{schema}.{name}")
-        for entity_name in model.entities:
-            wanted = mapping.table(entity_name)
-            if wanted.lower() in tables:
-                raw[entity_name] = f"{SOURCE}.{tables[wanted.lower()]}"
-            else:
-                problems.append(Diagnostic(Position(f"{shown}:{wanted}"), "E_DATA_MISSING_TABLE",
-                                           f"the dataset has no table '{wanted}' for entity '{entity_name}'",
-                                           "name tables after the model's entities, or map them with --mapping"))
-    else:
-        for entity in model.entities.values():
-            stem = mapping.table(entity.name)
-            parquet, csv = p / f"{stem}.parquet", p / f"{stem}.csv"
-            try:
-                if parquet.exists():
-                    rel = con.read_parquet(str(parquet))
-                elif csv.exists():
-                    types = {mapping.column(entity.name, c.name): DUCKDB_TYPES[c.type] for c in entity.columns.values()}
-                    rel = con.read_csv(str(csv), header=True, dtype=types)
-                else:
-                    problems.append(Diagnostic(Position(str(p / (stem + ".parquet"))), "E_DATA_MISSING_TABLE",
-                                               f"the dataset has no table '{stem}' for entity '{entity.name}'",
-                                               f"add {stem}.parquet or {stem}.csv to {shown}, "
-                                               "or map it with --mapping"))
-                    continue
-                rel.create_view(f"raw_{entity.name}")
-                dataset._keep.append(rel)
-                raw[entity.name] = f"raw_{entity.name}"
-            except duckdb.Error as exc:
-                problems.append(Diagnostic(Position(str(parquet if parquet.exists() else csv)), "E_DATA_READ",
-                                           f"cannot read table '{entity.name}': {str(exc).splitlines()[0]}",
-                                           "check the file's columns and types against the data model"))
-    problems += _typed_views(con, model, raw, shown, mapping)
+    try:
+        if p.is_file():
+            sources, problems = _database_sources(con, p, shown, model, mapping)
+        else:
+            sources, problems = _folder_sources(dataset, p, model, mapping)
+        problems += _typed_views(con, model, sources, mapping)
+    except BaseException:
+        con.close()
+        raise
     if problems:
         con.close()
         raise EngineError(problems)
     return dataset
 
 
-def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, str], shown: str,
+def _database_sources(con: duckdb.DuckDBPyConnection, p: Path, shown: str, model: Model,
+                      mapping: SourceMapping) -> tuple[dict[str, _Source], list[Diagnostic]]:
+    """ATTACH a .duckdb file read-only (as a DuckDB file only: never another format through an extension),
+    lock the connection down, and find each entity's table or view."""
+    attach = exp.Attach(this=exp.alias_(exp.Literal.string(str(p.resolve())), SOURCE),
+                        expressions=[exp.AttachOption(this=exp.var("READ_ONLY")),
+                                     exp.AttachOption(this=exp.var("TYPE"), expression=exp.var("DUCKDB"))])
+    try:
+        con.execute(attach.sql("duckdb"))
+    except duckdb.Error as exc:
+        raise _error(shown, "E_DATA_OPEN", f"cannot open {shown} as a DuckDB database: "
+                     f"{str(exc).splitlines()[0]}",
+                     "pass a .duckdb file written by DuckDB, or a folder of Parquet/CSV files") from None
+    lock_down(con)  # before any view stored in the dataset is bound
+    listing = exp.select("schema_name", "table_name").from_("duckdb_tables()").where(
+        exp.column("database_name").eq(exp.Literal.string(SOURCE))).union(
+        exp.select("schema_name", "view_name").from_("duckdb_views()").where(
+            exp.column("database_name").eq(exp.Literal.string(SOURCE))))
+    tables: dict[str, tuple[str, str]] = {}
+    for schema, name in sorted(con.execute(listing.sql("duckdb")).fetchall(), key=lambda r: r[0] != "main"):
+        tables.setdefault(name.lower(), (schema, name))
+    sources, problems = {}, []
+    for entity_name in model.entities:
+        wanted = mapping.table(entity_name)
+        if wanted.lower() in tables:
+            schema, name = tables[wanted.lower()]
+            table = exp.Table(this=exp.to_identifier(name, quoted=True), db=exp.to_identifier(schema, quoted=True),
+                              catalog=exp.to_identifier(SOURCE, quoted=True))
+            sources[entity_name] = _Source(table, name, f"{shown}:{name}")
+        else:
+            hint = "name tables after the model's entities, or map them with --mapping"
+            if "." in wanted:
+                hint += "; a mapping names a table alone, without its schema (main is searched first)"
+            problems.append(Diagnostic(Position(f"{shown}:{wanted}"), "E_DATA_MISSING_TABLE",
+                                       f"the dataset has no table '{wanted}' for entity '{entity_name}'", hint))
+    return sources, problems
+
+
+def _folder_sources(dataset: Dataset, p: Path, model: Model,
+                    mapping: SourceMapping) -> tuple[dict[str, _Source], list[Diagnostic]]:
+    """Each entity's `<name>.parquet` (read in place) or `<name>.csv` (read into memory) in the folder, read
+    exactly as named; then the connection is locked down to reading those Parquet files only."""
+    con, shown = dataset.connection, dataset.description
+    folder = p.resolve()
+    sources, problems, allowed = {}, [], []
+    for entity in model.entities.values():
+        stem = mapping.table(entity.name)
+        parquet, csv = folder / f"{stem}.parquet", folder / f"{stem}.csv"
+        raw = f"raw_{entity.name}"
+        written: list[str] | None = None
+        try:
+            if parquet.is_file():
+                where = str(p / parquet.name)
+                literal = literal_path(parquet)
+                rel = con.read_parquet(literal)
+                rel.create_view(raw)
+                dataset._keep.append(rel)
+                written = _parquet_columns(con, literal)
+                allowed += [literal, str(parquet)]
+            elif csv.is_file():
+                where = str(p / csv.name)
+                written = _read_csv(con, csv, where, raw, entity, mapping)
+            else:
+                problems.append(Diagnostic(Position(str(p / (stem + ".parquet"))), "E_DATA_MISSING_TABLE",
+                                           f"the dataset has no table '{stem}' for entity '{entity.name}'",
+                                           f"add {stem}.parquet or {stem}.csv to {shown}, "
+                                           "or map it with --mapping"))
+                continue
+        except EngineError as exc:
+            problems += exc.diagnostics
+            continue
+        except duckdb.Error as exc:
+            problems.append(Diagnostic(Position(where), "E_DATA_READ",
+                                       f"cannot read table '{entity.name}': {str(exc).splitlines()[0]}",
+                                       "check the file's columns and types against the data model"))
+            continue
+        sources[entity.name] = _Source(exp.Table(this=exp.to_identifier(raw, quoted=True)), stem, where, written)
+    lock_down(con, allowed)
+    return sources, problems
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, literal: str) -> list[str]:
+    """The top-level column names of a Parquet file as written (DuckDB renames `kon` beside `KON` to `kon_1`)."""
+    rows = con.execute("SELECT name, num_children FROM parquet_schema($1)", [literal]).fetchall()
+
+    def after(i: int) -> int:  # the index after the schema element at i and its children
+        children = rows[i][1] or 0
+        i += 1
+        for _ in range(children):
+            i = after(i)
+        return i
+    names, i = [], 1
+    for _ in range(rows[0][1] or 0):
+        names.append(rows[i][0])
+        i = after(i)
+    return names
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_ORIGINAL = re.compile(r"^Original Line: (.*)$", re.M)
+_CSV_CONVERT = re.compile(r'converting column "(.*?)"\. Could not convert string "(.*?)" to \'(\w+)\'')
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, csv: Path, where: str, raw: str, entity: Entity,
+              mapping: SourceMapping) -> list[str]:
+    """Read a CSV file into the in-memory table `raw`: the model's columns with the model's types, dates only
+    as YYYY-MM-DD (no format is guessed); a value that does not convert is an error at its line. Returns the
+    header's column names as written."""
+    literal = literal_path(csv)
+    first = con.execute("SELECT * FROM read_csv($1, header = false, all_varchar = true) LIMIT 1",
+                        [literal]).fetchall()
+    written = ["" if n is None else str(n) for n in first[0]] if first else []
+    counts: dict[str, int] = {}
+    for name in written:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    wanted = {mapping.column(entity.name, c.name).lower(): DUCKDB_TYPES[c.type] for c in entity.columns.values()}
+    types = {n: wanted[n.lower()] for n in written if n.lower() in wanted and counts[n.lower()] == 1}
+    try:
+        target = exp.to_table(raw).sql("duckdb")
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM read_csv($1, header = true, dateformat = $2"
+                    + (", types = $3)" if types else ")"), [literal, DATE_FORMAT, *([types] if types else [])])
+    except duckdb.Error as exc:
+        text = str(exc)
+        line = _CSV_LINE.search(text)
+        if line is None:
+            raise
+        original = _CSV_ORIGINAL.search(text)
+        convert = _CSV_CONVERT.search(text)
+        if convert is None:
+            detail = [s for s in text.splitlines()[1:] if s.strip() and not s.startswith("Original Line")]
+            raise EngineError([Diagnostic(Position(where, int(line.group(1)), 1), "E_DATA_READ",
+                                          f"cannot read table '{entity.name}': {(detail or [text])[0]}",
+                                          "check the file's rows against the data model")]) from None
+        column, value, target = convert.groups()
+        col = original.group(1).find(value) + 1 if original and value else 0
+        if target == "DATE":
+            message = f"'{value}' in column '{column}' is not a date written YYYY-MM-DD"
+            hint = "write dates as YYYY-MM-DD (ISO 8601); other forms such as 01/02/2018 are ambiguous and not guessed"
+        else:
+            message = f"'{value}' in column '{column}' is not a {target}"
+            hint = "check the file's values against the data model's column types"
+        raise EngineError([Diagnostic(Position(where, int(line.group(1)), max(col, 1)), "E_DATA_VALUE",
+                                      message, hint)]) from None
+    return written
+
+
+def _unreadable(source: _Source, entity: str, exc: duckdb.Error) -> Diagnostic:
+    """A table or stored view of the dataset that cannot be read."""
+    text = str(exc).splitlines()[0]
+    if isinstance(exc, duckdb.PermissionException) or "extension" in text.lower():
+        return Diagnostic(Position(source.where), "E_DATA_EXTERNAL",
+                          f"table '{source.name}' reads outside the dataset: {text}",
+                          "a view stored in a dataset may read only the dataset's own tables; files, URLs and "
+                          "extensions are refused: store the data as a table in the dataset")
+    return Diagnostic(Position(source.where), "E_DATA_READ", f"cannot read table '{source.name}' for entity "
+                      f"'{entity}': {text}",
+                      "if it is a view, it may use a table or column that no longer exists: recreate it, or store "
+                      "the data as a table")
+
+
+def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, sources: dict[str, _Source],
                  mapping: SourceMapping) -> list[Diagnostic]:
     """CREATE VIEW <entity> AS SELECT CAST(col AS model type) ... for every entity; type problems."""
     problems = []
-    for name, source in raw.items():
+    for name, source in sources.items():
         entity = model.entities[name]
-        rel = con.table(".".join(f'"{p}"' if i else p for i, p in enumerate(source.split("."))))
-        found = {c.lower(): (c, str(t).upper().split("(")[0]) for c, t in zip(rel.columns, rel.types, strict=True)}
-        where = f"{shown}:{name}"
-        columns = []
+        try:
+            rel = con.sql(exp.select("*").from_(source.table.copy()).sql("duckdb"))
+            stored = [(c, str(t).upper().split("(")[0]) for c, t in zip(rel.columns, rel.types, strict=True)]
+        except duckdb.Error as exc:
+            problems.append(_unreadable(source, name, exc))
+            continue
+        found: dict[str, tuple[str, str]] = {}
+        for column, kind in stored:
+            found.setdefault(column.lower(), (column, kind))
+        spellings: dict[str, list[str]] = {}
+        for column in source.written if source.written is not None else [c for c, _ in stored]:
+            spellings.setdefault(column.lower(), []).append(column)
+        where = Position(source.where)
+        before = len(problems)
+        columns, wide = [], []
         for col in entity.columns.values():
             source_name = mapping.column(name, col.name)
-            stored = found.get(source_name.lower())
-            if stored is None:
-                problems.append(Diagnostic(Position(where), "E_DATA_MISSING_COLUMN",
-                                           f"table '{source.split('.')[-1]}' has no column '{source_name}'",
+            same = spellings.get(source_name.lower(), [])
+            if len(same) > 1:
+                problems.append(Diagnostic(where, "E_DATA_COLUMN_CASE",
+                                           f"table '{source.name}' has columns {' and '.join(map(repr, same))}, "
+                                           f"which differ only in case: which is {name}.{col.name} is not guessed",
+                                           "rename or drop all but one of them (column names are matched "
+                                           "without regard to case)"))
+                continue
+            if source_name.lower() not in found:
+                problems.append(Diagnostic(where, "E_DATA_MISSING_COLUMN",
+                                           f"table '{source.name}' has no column '{source_name}'",
                                            f"expected a {col.type} column '{source_name}' "
                                            f"(model column {name}.{col.name}); map other names with --mapping"))
-            elif stored[1] not in COMPATIBLE[col.type]:
-                problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
-                                           f"column {name}.{col.name} is {stored[1]}, the model says {col.type}",
+                continue
+            column, kind = found[source_name.lower()]
+            if kind in ZONED and col.type == "date":
+                problems.append(Diagnostic(where, "E_DATA_TYPE",
+                                           f"column {name}.{col.name} is {kind}: which day a time falls on "
+                                           "depends on a time zone, and none is guessed",
+                                           f"store the calendar day as DATE, e.g. CAST({column} AT TIME ZONE "
+                                           "'Europe/Stockholm' AS DATE) when the extract is written"))
+            elif kind not in COMPATIBLE[col.type]:
+                problems.append(Diagnostic(where, "E_DATA_TYPE",
+                                           f"column {name}.{col.name} is {kind}, the model says {col.type}",
                                            f"store it as {DUCKDB_TYPES[col.type]}"))
             else:
-                columns.append(exp.cast(exp.column(stored[0], quoted=True), DUCKDB_TYPES[col.type]).as_(col.name))
-        if len(columns) == len(entity.columns):
-            parts = source.split(".")
-            table = exp.Table(this=exp.to_identifier(parts[-1], quoted=True),
-                              db=exp.to_identifier(parts[-2], quoted=True) if len(parts) > 1 else None,
-                              catalog=exp.to_identifier(parts[-3]) if len(parts) > 2 else None)
-            view = exp.Create(this=exp.to_table(name), kind="VIEW", expression=exp.select(*columns).from_(table))
-            con.execute(view.sql("duckdb"))
+                if col.type in ("bigint", "integer") and not _always_fits(kind, col.type):
+                    wide.append((col, column, kind))
+                columns.append(exp.cast(exp.column(column, quoted=True), DUCKDB_TYPES[col.type]).as_(col.name))
+        if len(problems) > before:
+            continue
+        if wide:
+            try:
+                problems += _out_of_range(con, name, source, wide)
+            except duckdb.Error as exc:
+                problems.append(_unreadable(source, name, exc))
+            if len(problems) > before:
+                continue
+        view = exp.Create(this=exp.to_table(name), kind="VIEW",
+                          expression=exp.select(*columns).from_(source.table.copy()))
+        con.execute(view.sql("duckdb"))
+    return problems
+
+
+def _always_fits(stored: str, model_type: str) -> bool:
+    low, high = INTEGER_RANGES[stored]
+    model_low, model_high = INTEGER_RANGES[DUCKDB_TYPES[model_type]]
+    return model_low <= low and high <= model_high
+
+
+def _out_of_range(con: duckdb.DuckDBPyConnection, name: str, source: _Source, wide: list) -> list[Diagnostic]:
+    """Integer columns stored in a wider type than the model's whose values do not all fit it."""
+    bounds = []
+    for _, column, _ in wide:
+        bounds += [exp.Min(this=exp.column(column, quoted=True)), exp.Max(this=exp.column(column, quoted=True))]
+    row = con.execute(exp.select(*bounds).from_(source.table.copy()).sql("duckdb")).fetchone()
+    assert row is not None  # an aggregate without GROUP BY gives one row
+    problems = []
+    for i, (col, column, kind) in enumerate(wide):
+        low, high = INTEGER_RANGES[DUCKDB_TYPES[col.type]]
+        bad = [v for v in row[2 * i: 2 * i + 2] if v is not None and not low <= v <= high]
+        if bad:
+            problems.append(Diagnostic(Position(source.where), "E_DATA_RANGE",
+                                       f"column {name}.{col.name} ('{column}') is {kind} and holds {bad[0]}, "
+                                       f"outside the model's {col.type} ({low} to {high})",
+                                       f"store it as {DUCKDB_TYPES[col.type]} with values that fit"))
     return problems
 
 
@@ -208,13 +470,14 @@ def _yaml_dataset(path: Path, model: Model) -> Dataset:
         raise EngineError(diags.items)
     check_inputs(doc, model, diags)
     diags.raise_if_errors()
-    con = duckdb.connect(":memory:")
+    con = connect()
     try:
         load_tables(con, model, doc.data["inputs"])
     except duckdb.Error as exc:
         con.close()
         raise _error(str(path), "E_DATA_VALUE", f"cannot load the rows of {path}: {str(exc).splitlines()[0]}",
                      "check the rows' columns and values against the data model") from None
+    lock_down(con)
     return Dataset(con, str(path))
 
 

@@ -32,6 +32,23 @@ ALLOWED_FUNCTIONS: dict[type, str] = {
     exp.Substring: "substring", exp.Least: "least", exp.Greatest: "greatest",
     exp.Nullif: "nullif", exp.Year: "year", exp.Month: "month",
 }
+# The arguments each allowed function takes (sqlglot's argument names) and how it is written: sqlglot
+# reads more than the language allows (`round(x, 2, 1)` as a truncating round, `length(x, y)`).
+FUNCTION_ARGUMENTS: dict[type, tuple[tuple[str, ...], tuple[str, ...], str]] = {  # required, optional, usage
+    exp.Coalesce: (("this",), ("expressions",), "coalesce(x, y, ...)"),
+    exp.StartsWith: (("this", "expression"), (), "starts_with(x, 'F')"),
+    exp.Upper: (("this",), (), "upper(x)"),
+    exp.Lower: (("this",), (), "lower(x)"),
+    exp.Length: (("this",), (), "length(x)"),
+    exp.Abs: (("this",), (), "abs(x)"),
+    exp.Round: (("this",), ("decimals",), "round(x) or round(x, 2)"),
+    exp.Substring: (("this", "start"), ("length",), "substring(x, 1, 3) or substring(x, 2) for the rest"),
+    exp.Least: (("this",), ("expressions",), "least(x, y, ...)"),
+    exp.Greatest: (("this",), ("expressions",), "greatest(x, y, ...)"),
+    exp.Nullif: (("this", "expression"), (), "nullif(x, 0)"),
+    exp.Year: (("this",), (), "year(datum)"),
+    exp.Month: (("this",), (), "month(datum)"),
+}
 # Functions of the language itself, which sqlglot reads as anonymous calls (rewritten in resolve).
 LANGUAGE_FUNCTIONS = {"age_at": 2}
 ALLOWED_CAST_TYPES = {
@@ -100,6 +117,24 @@ def node_offset(node: exp.Expr) -> int:
     return 0
 
 
+def written_offset(node: exp.Expr, text: str = "") -> int:
+    """Offset of the leftmost written part of a node (an operand `a + 1` starts at `a`, `-5` at its '-').
+
+    A node whose start sqlglot (or binding) recorded is not looked into: a bound calculated column
+    carries the place where its name is written, and its inner nodes offsets into the model's text.
+    """
+    meta = getattr(node, "_meta", None) or {}
+    if "start" in meta:
+        return int(meta["start"])
+    starts = [written_offset(child, text) for child in node.iter_expressions()]
+    start = min(starts, default=0)
+    if isinstance(node, exp.Neg) and starts:  # sqlglot records no place for the '-'
+        before = text[:start].rstrip()
+        if before.endswith("-"):
+            start = len(before) - 1
+    return start
+
+
 def _written_name(text: str, offset: int) -> str | None:
     """The function name as the analyst wrote it (sqlglot normalises `strftime` to TimeToStr)."""
     match = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(").match(text, offset)
@@ -140,6 +175,11 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expr | None:
     tree = statements[0]
     ok = True
     for node in tree.walk():
+        if isinstance(node, exp.In) and (node.args.get("field") is not None or node.args.get("unnest") is not None):
+            diags.error(source.at(node_offset(node)), "E_EXPR_NODE", "IN needs a list of values in parentheses",
+                        "e.g. utfall IN ('arbete', 'utbildning')")
+            ok = False
+            break
         if type(node) in ALLOWED_NODES:  # the exact class: TryCast is a Cast, Pseudocolumn a Column
             if isinstance(node, exp.DataType) and node.this not in ALLOWED_CAST_TYPES:
                 diags.error(source.at(node_offset(node)), "E_EXPR_TYPE_NAME",
@@ -148,7 +188,10 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expr | None:
                 ok = False
             continue
         if type(node) in ALLOWED_FUNCTIONS:
-            continue
+            if _arguments_fit(node, source, diags):
+                continue
+            ok = False
+            break
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in LANGUAGE_FUNCTIONS:
             continue
         ok = False
@@ -176,6 +219,22 @@ def parse_expression(source: Source, diags: Diagnostics) -> exp.Expr | None:
                         "arithmetic, CASE and the allowed functions")
         break  # one error per expression: the rest is likely noise
     return tree if ok else None
+
+
+def _arguments_fit(node: exp.Expr, source: Source, diags: Diagnostics) -> bool:
+    """An allowed function is given the arguments it takes, no more (and its required ones)."""
+    required, optional, usage = FUNCTION_ARGUMENTS[type(node)]
+    given = {key for key, value in node.args.items()
+             if isinstance(value, exp.Expression) or (isinstance(value, list) and value)}
+    if given <= {*required, *optional} and set(required) <= given:
+        return True
+    name = ALLOWED_FUNCTIONS[type(node)]
+    count = sum(len(v) if isinstance(v, list) else 1 for k, v in node.args.items() if k in given)
+    low, high = len(required), len(required) + len(optional)
+    takes = "at least 1" if "expressions" in optional else f"{low} or {high}" if high > low else f"{low}"
+    diags.error(source.at(written_offset(node, source.text)), "E_EXPR_ARGUMENTS",
+                f"{name} takes {takes} argument{'s' if high > 1 else ''}, not {count}", f"write {usage}")
+    return False
 
 
 def column_paths(tree: exp.Expr) -> list[exp.Column]:

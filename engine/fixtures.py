@@ -16,7 +16,7 @@ import duckdb
 
 from .catalogue import Catalogue
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
-from .execute import Dataset, check_inputs, load_tables, run_indicator
+from .execute import Dataset, check_inputs, connect, load_tables, lock_down, run_indicator
 from .load import Document, load_file
 from .periods import parse_period
 from .validate import validate_schema
@@ -105,7 +105,7 @@ def run_fixture(doc: Document, catalogue: Catalogue) -> FixtureResult:
     data = doc.data
     bound = catalogue.get(data["indicator"])
     assert catalogue.model is not None  # an indicator is only resolved against a model
-    con = duckdb.connect(":memory:")
+    con = connect()
     try:
         try:
             load_tables(con, catalogue.model, data["inputs"])
@@ -113,6 +113,7 @@ def run_fixture(doc: Document, catalogue: Catalogue) -> FixtureResult:
             raise EngineError([Diagnostic(Position(doc.file), "E_DATA_VALUE", f"cannot load the fixture's rows: "
                                           f"{str(exc).splitlines()[0]}",
                                           "check each value against its column's type")]) from None
+        lock_down(con)
         dataset = Dataset(con, f"fixture {doc.file}")
         result = FixtureResult(doc.file, bound.id)
         for case in data["expect"]:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import io
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,25 @@ import yaml
 from .diagnostics import Diagnostics, Position
 
 PathKey = tuple
+
+# Every YAML input (catalogue, model, project, fixtures, --mapping, --data x.yaml) is bounded, so that a
+# hostile or mistaken file fails fast with a located error instead of taking minutes and gigabytes:
+MAX_YAML_BYTES = 2 * 1024 * 1024  # 2 MiB: over 100 times the largest golden fixture (19 KB)
+MAX_YAML_NODES = 200_000          # values (scalars, lists, mappings), an alias counted as a copy of what it repeats
+
+
+def _number(n: int) -> str:
+    return f"{n:_}".replace("_", " ")
+
+
+class _TooManyNodes(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
+class _RecursiveAlias(Exception):
+    def __init__(self, mark, anchor: str):
+        self.mark, self.anchor = mark, anchor
 
 
 @dataclass
@@ -30,6 +52,7 @@ class Document:
     quoted: set = field(default_factory=set)  # paths of quoted scalars (text starts one column later)
     spans: dict[PathKey, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # see _spans
     line_starts: list[int] = field(default_factory=list, repr=False)
+    text: str = field(default="", repr=False)  # the source text, as read once
 
     def pos(self, path: PathKey = ()) -> Position:
         """Position of the value at `path`, or of its nearest ancestor that is known."""
@@ -55,7 +78,56 @@ class Document:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: `on`, `off`, `yes`, `no` stay words (`on: datum`)."""
+    """SafeLoader with YAML 1.2 booleans: `on`, `off`, `yes`, `no` stay words (`on: datum`).
+
+    It counts the values it composes, an alias as the size of the value it repeats, and stops
+    past MAX_YAML_NODES: a few hundred bytes of nested aliases (a "billion laughs") would
+    otherwise expand to billions of values later.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.nodes = 0
+        self.visited = 0                    # nodes converted (see _convert)
+        self._sizes: dict[int, int] = {}    # id(node) -> values in its expanded tree (complete nodes only)
+        self._open: list[str | None] = []   # anchors of the nodes being composed
+
+    def _count(self, n: int, mark) -> None:
+        self.nodes += n
+        if self.nodes > MAX_YAML_NODES:
+            raise _TooManyNodes(mark)
+
+    def _expanded(self, node: yaml.Node) -> int:
+        """Values in the tree `node` stands for (a DAG walk with memo: linear in the composed nodes)."""
+        sizes, stack = self._sizes, [(node, False)]
+        while stack:
+            current, children_done = stack.pop()
+            if id(current) in sizes:
+                continue
+            children = [] if isinstance(current, yaml.ScalarNode) else \
+                [n for pair in current.value for n in pair] if isinstance(current, yaml.MappingNode) else current.value
+            if children_done:
+                sizes[id(current)] = 1 + sum(sizes[id(c)] for c in children)
+            else:
+                stack.append((current, True))
+                stack.extend((c, False) for c in children if id(c) not in sizes)
+        return sizes[id(node)]
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise _RecursiveAlias(event.start_mark, str(event.anchor))
+            target = self.anchors.get(event.anchor)
+            if target is not None:  # an undefined alias is the composer's own error
+                self._count(self._expanded(target), event.start_mark)
+            return super().compose_node(parent, index)
+        self._count(1, event.start_mark)
+        self._open.append(event.anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.pop()
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -111,6 +183,9 @@ def _spans(node: yaml.ScalarNode, text: str, line_starts: list[int]) -> tuple[tu
 
 def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader, diags: Diagnostics,
              text: str = ""):
+    loader.visited += 1
+    if loader.visited > MAX_YAML_NODES:  # composing counted aliases already; this bounds any other expansion
+        raise _TooManyNodes(node.start_mark)
     doc.positions[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -155,7 +230,7 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader, dia
 
 def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
     """Parse one YAML document; on a syntax error record it and return None."""
-    doc = Document(file=file, data=None)
+    doc = Document(file=file, data=None, text=text)
     loader = None
     try:
         loader = _Loader(text)
@@ -185,6 +260,18 @@ def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
         diags.error(Position(file, 1, 1), "E_YAML", f"YAML error: {str(exc).splitlines()[0]}",
                     "the file must be plain UTF-8 text")
         return None
+    except _TooManyNodes as exc:
+        diags.error(Position(file, exc.mark.line + 1, exc.mark.column + 1), "E_YAML_TOO_LARGE",
+                    f"the YAML holds more than {_number(MAX_YAML_NODES)} values here (an alias counts as a copy "
+                    "of what it repeats)",
+                    "a definition, fixture or mapping needs far fewer; write repeated parts out instead of "
+                    "nesting aliases, and put a large dataset in a .duckdb file or a folder of Parquet/CSV files")
+        return None
+    except _RecursiveAlias as exc:
+        diags.error(Position(file, exc.mark.line + 1, exc.mark.column + 1), "E_YAML",
+                    f"the alias *{exc.anchor} refers to the value it is part of, so it never ends",
+                    "write the structure out without recursive anchors and aliases")
+        return None
     except RecursionError:
         diags.error(Position(file, 1, 1), "E_YAML", "the YAML nests too deeply (or an alias refers to itself)",
                     "write the structure out without recursive anchors and aliases")
@@ -195,13 +282,66 @@ def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
     return doc
 
 
+class _NotRegular(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    def __init__(self, head: bytes):
+        self.head = head  # the first MAX_YAML_BYTES + 1 bytes
+
+
+def _read_bounded(path: Path) -> str:
+    """The file's text, as `Path.read_text(encoding="utf-8")` gives it, if it is a regular file within the limit.
+
+    Opened without blocking and checked with fstat on the open file: a named pipe (FIFO)
+    named *.yaml would otherwise wait for a writer forever, and a device never ends.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotRegular
+        chunks, size = [], 0
+        while size <= MAX_YAML_BYTES:
+            chunk = os.read(fd, MAX_YAML_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_YAML_BYTES:
+        raise _TooLarge(data)
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()  # universal newlines, as read_text
+
+
+def _limit_position(file: str, head: bytes) -> Position:
+    """Where the file passes the size limit: the line and column of its first byte beyond it."""
+    line_start = head.rfind(b"\n", 0, MAX_YAML_BYTES) + 1
+    column = len(head[line_start:MAX_YAML_BYTES].decode("utf-8", errors="ignore")) + 1
+    return Position(file, head.count(b"\n", 0, MAX_YAML_BYTES) + 1, column)
+
+
 def load_file(path: Path, diags: Diagnostics, display: str | None = None) -> Document | None:
     file = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path)
     except FileNotFoundError:
         diags.error(Position(file), "E_FILE_NOT_FOUND", f"no such file: {file}",
                     "check the path")
+        return None
+    except _NotRegular:
+        diags.error(Position(file), "E_FILE_NOT_REGULAR",
+                    f"{file} is not a regular file (a named pipe, device or socket)",
+                    "give a YAML file; reading a pipe would wait for a writer forever")
+        return None
+    except _TooLarge as exc:
+        diags.error(_limit_position(file, exc.head), "E_FILE_TOO_LARGE",
+                    f"the file is larger than the {MAX_YAML_BYTES // (1024 * 1024)} MiB "
+                    f"({_number(MAX_YAML_BYTES)} bytes) a YAML input may have; it goes past the limit here",
+                    "a definition, fixture or mapping is a few KB; put a large dataset in a .duckdb file or a "
+                    "folder of Parquet/CSV files (--data)")
         return None
     except UnicodeDecodeError as exc:
         diags.error(Position(file), "E_ENCODING", f"the file is not UTF-8 ({exc.reason})",

@@ -4,6 +4,7 @@ Built from the validated model YAML. Every name an indicator uses is bound again
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -24,6 +25,23 @@ class Column:
     labels: dict[str, str] = field(default_factory=dict)
     title: dict[str, str] = field(default_factory=dict)
     pattern: str | None = None
+    range: Range | None = None    # its own plausible values (model.yaml `range:`)
+
+
+Bound = dt.date | int | float
+
+
+@dataclass(frozen=True)
+class Range:
+    """Plausible values of a date or number column, both ends included; None: open at that end."""
+    low: Bound | None
+    high: Bound | None
+    declared: str = "range"       # where it comes from: "range" (the column's own) or "dates" (the model's)
+
+    def text(self) -> str:
+        def show(v: Bound | None) -> str:
+            return "…" if v is None else v.isoformat() if isinstance(v, dt.date) else f"{v:g}"
+        return f"{show(self.low)} to {show(self.high)}"
 
 
 @dataclass
@@ -110,6 +128,13 @@ class Model:
     file: str = ""
     classifications: dict[str, Classification] = field(default_factory=dict)
     broken_classifications: set[str] = field(default_factory=set)   # declared, but with errors (reported there)
+    dates: Range | None = None    # the plausible dates of every date column (model.yaml `dates:`)
+
+    def plausible(self, column: Column) -> Range | None:
+        """The values a stored column may plausibly hold: its own range, else the model's dates for a date."""
+        if column.range is not None:
+            return column.range
+        return self.dates if column.type == "date" else None
 
     def column_type(self, entity: str, column: str) -> str:
         ent = self.entities[entity]
@@ -137,7 +162,8 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
     for ename, edata in data["entities"].items():
         columns = {
             cname: Column(cname, c["type"], c.get("nullable", False), c.get("values"),
-                          c.get("labels", {}), c.get("title", {}), c.get("pattern"))
+                          c.get("labels", {}), c.get("title", {}), c.get("pattern"),
+                          _range(doc, ("entities", ename, "columns", cname, "range"), c["type"], diags))
             for cname, c in edata["columns"].items()
         }
         entities[ename] = Entity(ename, edata["key"], columns, title=edata.get("title", {}),
@@ -248,7 +274,48 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
                                        list(t.get("unique_per", [])), t.get("description", {}))
     broken: set[str] = set()
     classifications = _classifications(doc, diags, broken)
-    return Model(data["model"], data["version"], entities, temporal, doc.file, classifications, broken)
+    dates = _range(doc, ("dates",), "date", diags, "dates")
+    return Model(data["model"], data["version"], entities, temporal, doc.file, classifications, broken, dates)
+
+
+def _range(doc: Document, path: tuple, column_type: str, diags: Diagnostics, declared: str = "range") -> Range | None:
+    """A plausible range (`dates:` of the model or `range:` of a column), its ends of the column's type."""
+    spec = doc.data
+    for key in path:
+        spec = spec.get(key) if isinstance(spec, dict) else None
+    if spec is None:
+        return None
+    if column_type not in ("date", *NUMERIC):
+        diags.error(doc.key_pos(path), "E_MODEL_RANGE",
+                    f"a range of plausible values is for date and number columns, not {column_type}",
+                    "limit text columns with values: or pattern:")
+        return None
+    ends: dict[str, Bound | None] = {}
+    for end in ("from", "to"):
+        value = spec.get(end)
+        if value is None:
+            ends[end] = None
+        elif column_type == "date":
+            try:
+                ends[end] = dt.date.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                ends[end] = None
+            if ends[end] is None:
+                diags.error(doc.pos(path + (end,)), "E_MODEL_RANGE", f"'{value}' is not a date",
+                            "write a date as YYYY-MM-DD with a real day, e.g. 1955-01-01")
+                return None
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            ends[end] = value
+        else:
+            diags.error(doc.pos(path + (end,)), "E_MODEL_RANGE", f"'{value}' is not a number, and the column is "
+                        f"{column_type}", "write a number, e.g. from: 1900")
+            return None
+    low, high = ends["from"], ends["to"]
+    if low is not None and high is not None and low > high:  # type: ignore[operator]  # both dates or both numbers
+        diags.error(doc.pos(path + ("from",)), "E_MODEL_RANGE", f"the range is empty: from {low} is after to {high}",
+                    "swap from and to")
+        return None
+    return Range(low, high, declared)
 
 
 def _classifications(doc: Document, diags: Diagnostics, broken: set[str]) -> dict[str, Classification]:

@@ -9,11 +9,12 @@ import io
 import json
 import math
 import os
-import tempfile
+import re
 from collections.abc import Iterable, Set
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from . import outputs
 from .catalogue import Catalogue
 
 THOUSANDS = "\u00a0"  # Swedish: 8 306 (a no-break space keeps the number on one line)
@@ -66,7 +67,24 @@ def as_json(rows: list[dict]) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def csv_cell(value):
+    """A text cell that a spreadsheet would run as a formula (=HYPERLINK(...), +, -, @, tab, CR), made inert.
+
+    OWASP's advice for CSV injection: such a cell gets a leading single quote, which
+    spreadsheets show as text. Numbers (an int or float, or text that is just a number
+    such as -3) are left as they are, so they stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def as_csv(rows: list[dict]) -> str:
+    """The rows as CSV; text cells that could run as spreadsheet formulas are escaped (see csv_cell)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["indicator", "period", "breakdown", "breakdown_value", "value", "numerator", "denominator", "n",
@@ -74,11 +92,11 @@ def as_csv(rows: list[dict]) -> str:
     for r in rows:
         name = " × ".join(r["breakdown"])
         value = " × ".join("" if v is None else str(v) for v in r["breakdown"].values()) if r["breakdown"] else ""
-        writer.writerow([r["indicator"], r["period"], name, value if value is not None else "",
-                         ("" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float)
-                          else r["value"]),
-                         "" if r["numerator"] is None else r["numerator"],
-                         "" if r["denominator"] is None else r["denominator"], r["n"], r.get("disclosure") or ""])
+        writer.writerow([csv_cell(cell) for cell in [
+            r["indicator"], r["period"], name, value if value is not None else "",
+            ("" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float) else r["value"]),
+            "" if r["numerator"] is None else r["numerator"],
+            "" if r["denominator"] is None else r["denominator"], r["n"], r.get("disclosure") or ""]])
     return out.getvalue()
 
 
@@ -143,7 +161,7 @@ def write_atomic(path: Path | str, text: str | bytes) -> None:
     except OSError as exc:
         raise OutputError(f"cannot create the folder {path.parent}: {exc.strerror}") from None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = outputs.temporary_file(path.parent, path.name)  # removed on SIGTERM/SIGINT too
     except OSError as exc:
         raise OutputError(f"cannot write beside {path}: {exc.strerror}") from None
     try:
@@ -151,8 +169,8 @@ def write_atomic(path: Path | str, text: str | bytes) -> None:
             f.write(data)
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
+        outputs.release(tmp)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        outputs.remove(tmp)
         raise
 

@@ -81,6 +81,8 @@ class Report:
     threshold: int                  # disclosure threshold (units)
     sections: list[Section]
     notes: list[str] = field(default_factory=list)   # method notes shown at the end (Swedish)
+    data_breaches: list = field(default_factory=list)  # consistency rules the data breaks (engine.datacheck.
+                                                        # DataIssue), published anyway (--publish-despite-breaches)
 
     def cells(self) -> list[Cell]:
         """Every table cell of the report (both periods), e.g. to count the suppressed ones."""
@@ -266,9 +268,26 @@ def _published_notes(catalogue: Catalogue, bound, checks, periods: set[str], hid
     return notes
 
 
+def breach_notes(breaches) -> list[str]:
+    """The method section's statement that the data breaks the model (Swedish), one line per breached check.
+
+    Only counts: example keys are pseudonymised ids and stay out of published output.
+    """
+    if not breaches:
+        return []
+    return ["Underlaget bryter mot datamodellens konsistensregler, och rapporten är ändå publicerad "
+            "(--publish-despite-breaches). Uppgifterna är beräknade ur dessa data och kan därför vara "
+            f"felaktiga. Brott ({len(breaches)} {'regel' if len(breaches) == 1 else 'regler'}): "
+            + "; ".join(issue.summary_sv() for issue in breaches) + "."]
+
+
 def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], year: str, compare: str | None,
-                 dataset: str, catalogue_version: str, generated: str, checks=None) -> Report:
-    """The report of `year` (beside `compare`) from computed rows, with disclosure control applied."""
+                 dataset: str, catalogue_version: str, generated: str, checks=None, breaches=None) -> Report:
+    """The report of `year` (beside `compare`) from computed rows, with disclosure control applied.
+
+    `breaches` (engine.datacheck.DataIssue) are consistency rules the data breaks, published
+    anyway: the method section states them first.
+    """
     threshold = catalogue.project.threshold
     flags = {key: suppression(table, threshold, catalogue.get(key[0]).measure.kind == "count_distinct")
              for key, table in rows.items()}
@@ -313,8 +332,9 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
         "Varje uppgift är beräknad av indikatormotorn ur definitionerna i indicators/ – ingen siffra är "
         "inskriven för hand.",
     ]
+    stated = breach_notes(breaches)
     return Report(catalogue.project.title["sv"], year, compare, dataset, catalogue_version, generated, threshold,
-                  list(sections.values()), notes)
+                  list(sections.values()), stated + notes, list(breaches or []))
 
 
 def catalogue_version(catalogue: Catalogue) -> str:

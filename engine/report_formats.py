@@ -98,6 +98,9 @@ def intro_text(report: Report) -> str:
              f"Underlag: {report.dataset}.",
              f"Indikatorkatalogens version: {report.catalogue_version}.",
              f"Framtagen {report.generated}."]
+    if report.data_breaches:
+        parts.append("Observera: underlaget bryter mot datamodellens konsistensregler, så uppgifterna kan vara "
+                     "felaktiga (se Metod och teckenförklaring).")
     return " ".join(parts)
 
 

@@ -19,6 +19,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from . import outputs
 from .diagnostics import Diagnostic, EngineError, Position
 
 EXAMPLE_ID = "antal_avslutade_sjukpenningfall"
@@ -40,6 +41,9 @@ version: 1
 description:
   sv: Ett litet exempel på en datamodell, att ersätta med det egna registerutdragets tabeller.
   en: A small example data model, to be replaced by the tables of your own register extract.
+
+# The plausible dates: `indicators check-data` reports every value of a date column outside them.
+dates: {from: 1955-01-01, to: 2099-12-31}
 
 entities:
   person:
@@ -236,6 +240,7 @@ def init_catalogue(target: Path | str) -> list[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir()
+        outputs.register(staging, folder=True)  # removed on SIGTERM/SIGINT too
         files = skeleton()
         for name, text in files.items():
             path = staging / name
@@ -246,7 +251,7 @@ def init_catalogue(target: Path | str) -> list[Path]:
         raise _refuse(target, "E_OUT", f"cannot write {target}: {exc.strerror or exc}",
                       "give a new folder in a writable place") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already when init succeeded
+        outputs.remove(staging)  # gone already when init succeeded
     return [target / name for name in files]
 
 

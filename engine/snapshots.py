@@ -8,10 +8,10 @@ the test suite fails while they differ from what the compiler writes.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import outputs
 from .catalogue import Catalogue
 from .periods import parse_period
 from .plan import plan_query
@@ -79,10 +79,15 @@ def write_snapshots(catalogue: Catalogue, directory: Path | None = None, ids: li
         path = difference.path
         ind, dialect = path.parent.name, path.stem
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(snapshot_text(catalogue, ind, dialect))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        fd, tmp = outputs.temporary_file(path.parent, path.name)  # removed on SIGTERM/SIGINT too
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(snapshot_text(catalogue, ind, dialect))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+            outputs.release(tmp)
+        except BaseException:
+            outputs.remove(tmp)
+            raise
         written.append(path)
     return written

@@ -45,12 +45,13 @@ the same shapes on fewer rows, with the published counts scaled.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+
+from . import outputs
+from .execute import connect
 
 MARKER = "synthetic register extract written by indicators demo-data"
 TABLES = ("person", "ersattningsfall", "kartlaggning", "samarbete", "insats", "mote", "samordningsforbund")
@@ -80,7 +81,7 @@ def _check_arguments(scale: float, seed: int) -> None:
 def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:
     """Run every step into a new DuckDB file at `path`; the row counts of its tables."""
     steps = generation_steps()
-    con = duckdb.connect(str(path))
+    con = connect(str(path))  # no extension downloads, no progress bar on stdout
     try:
         con.execute("SET VARIABLE seed = ?", [seed])
         con.execute("SET VARIABLE scale = ?", [float(scale)])
@@ -99,7 +100,7 @@ def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:
 def is_synthetic_extract(path: Path | str) -> bool:
     """Whether `path` is an extract this generator wrote (so regenerating over it destroys no data)."""
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect(str(path), read_only=True)
     except duckdb.Error:
         return False
     try:
@@ -114,7 +115,8 @@ def is_synthetic_extract(path: Path | str) -> bool:
 def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
     """Write the synthetic extract to `out` (.duckdb); return row counts per table.
 
-    The file is built in a temporary folder next to `out` and moved onto it only when
+    The file is built in a temporary folder next to `out` (engine.outputs: removed on
+    SIGTERM/SIGINT, swept by a later run after SIGKILL) and moved onto it only when
     complete, so `out` is never left half-written. `progress(step, done, total)` is
     called after each generation step.
     """
@@ -123,11 +125,11 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) 
     if out.is_dir():
         raise IsADirectoryError(f"{out} is a folder, not a file name")
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    work = outputs.temporary_folder(out.parent, out.name)
     try:
         built = work / "extract.duckdb"
         counts = _build(built, scale, seed, progress)
         os.replace(built, out)
         return counts
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        outputs.remove(work)

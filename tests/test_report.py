@@ -210,7 +210,7 @@ def test_every_construct_can_be_published(catalogue, make_catalogue, extract):
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "project.yaml").write_text(
-        "title: {sv: Test, en: Test}\ndisclosure: {threshold: 1}\n"
+        "title: {sv: Test, en: Test}\ndisclosure: {threshold: 2}\n"
         "reports:\n  - {key: test, title: {sv: Testrapport, en: Test report}, source: test}\n", encoding="utf-8")
     cat = api.checked_catalogue(folder)
     report = api.report(cat, extract, "2018", None, generated="2019-05-17")
@@ -227,6 +227,9 @@ def test_every_construct_can_be_published(catalogue, make_catalogue, extract):
             else:
                 key = ((line.dimension, line.category),)
             row = rows.get(key)
+            if line.current.suppressed:  # the smallest threshold, 2, still hides a cell of one unit
+                assert row is not None and row["disclosure"] is not None, (bound.id, key)
+                continue
             if row is None:
                 assert line.current.value in (0, None)
             else:

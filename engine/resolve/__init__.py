@@ -9,7 +9,8 @@ the joins they need, and knows nothing of periods or dialects.
     scope.py       the one path walker: column and relationship paths → aliases and joins
     expression.py  one expression: bind columns → annotate → rewrite
     annotate.py    typing rules by node class
-    rewrite.py     portable rewrites (text dates, day arithmetic, guarded division)
+    constants.py   values written into an expression that are wrong on every row (x % 0, round(x, 99))
+    rewrite.py     portable rewrites (text dates, day arithmetic, guarded division and remainder)
     indicator.py   one indicator: population, measure, breakdowns, published figures
     rules.py       the model's consistency rules and calculated columns
 """

@@ -1,6 +1,7 @@
 """Binding one analyst expression: names → aliases, then typing, then the portable rewrites.
 
-    bind columns (scope) → annotate (typing table) → rewrite (RULES) → check date literals
+    bind columns (scope) → annotate (typing table) → check constants (values wrong on every row)
+    → rewrite (RULES) → check date literals
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlglot import exp
 from ..diagnostics import Diagnostics, did_you_mean
 from ..expressions import Source, column_path, node_offset
 from .annotate import annotate, set_type, unparen
+from .constants import check_constants
 from .rewrite import check_date_literals, rewrite
 from .scope import Bound, Scope
 
@@ -48,12 +50,17 @@ def bind_expression(tree: exp.Expr, scope: Scope, src: Source, diags: Diagnostic
             return node
         bound = scope.column(column_path(node), src, node, diags)
         new, etype = bound if bound else (exp.null(), "error")
+        starts = [i.meta["start"] for i in node.find_all(exp.Identifier) if "start" in i.meta]
+        new.meta.setdefault("start", min(starts, default=0))   # errors about the column point at its path
         return set_type(new, etype)
 
     try:
         tree = tree.transform(bind, copy=False)  # a bound column is not descended into
         rtype = annotate(tree, src, diags)
         if rtype == "error" or len(diags.errors) > errors_before:
+            return None
+        check_constants(tree, src, diags)
+        if len(diags.errors) > errors_before:
             return None
         tree = rewrite(tree)
         check_date_literals(tree, src, diags)

@@ -6,7 +6,10 @@ expression mean the same on every engine:
 
 - cast_text_dates: a text literal compared with a date is read as a DATE (and must be one);
 - date_arithmetic: date − date is a day difference, date ± n moves by n days;
-- guard_division: `/` is a true division that gives NULL instead of an error for 0.
+- guard_division: `/` is a true division that gives NULL instead of an error for 0;
+- guard_modulo: `%` gives NULL instead of an error for 0, as `/` does.
+
+A literal 0 divisor never reaches them: it is an error at validate (constants.check_constants).
 """
 from __future__ import annotations
 
@@ -98,6 +101,24 @@ def guard_division(tree: exp.Expr) -> exp.Expr:
     return bottom_up(tree, fix)
 
 
+def _nonzero_number(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and not node.is_string and float(node.this) != 0
+
+
+def guard_modulo(tree: exp.Expr) -> exp.Expr:
+    """`a % b` → `a % NULLIF(b, 0)`: NULL, not a division-by-zero error, where b is 0 (a non-zero number stays)."""
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Mod):
+            divisor = node.expression
+            guarded = isinstance(divisor, exp.Nullif) and isinstance(divisor.expression, exp.Literal) \
+                and not divisor.expression.is_string and float(divisor.expression.this) == 0
+            if not guarded and not _nonzero_number(divisor):
+                nullif = exp.Nullif(this=divisor, expression=exp.Literal.number(0))
+                node.set("expression", set_type(nullif, type_of(divisor) or "null"))
+        return node
+    return bottom_up(tree, fix)
+
+
 def date_parts(tree: exp.Expr) -> exp.Expr:
     """year(d), month(d) → CAST(.. AS INT) (EXTRACT gives a numeric in some engines); age_at(b, d) → year(d) - b."""
     def year(of: exp.Expr) -> exp.Expr:
@@ -113,7 +134,7 @@ def date_parts(tree: exp.Expr) -> exp.Expr:
     return bottom_up(tree, fix)
 
 
-RULES = (cast_text_dates, date_arithmetic, date_parts, guard_division)
+RULES = (cast_text_dates, date_arithmetic, date_parts, guard_division, guard_modulo)
 
 
 def rewrite(tree: exp.Expr) -> exp.Expr:
