@@ -384,15 +384,15 @@ def _check_outputs(files: Sequence[Path | None], folders: Sequence[Path | None] 
     for path in [f for f in files if f is not None]:
         if path.is_dir():
             problems.append(Diagnostic(Position(str(path)), "E_OUT", f"{path} is a folder", "give a file name"))
-        elif not _creatable(path.parent):
-            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"cannot write {path}: its folder cannot be made",
+        elif (why := _unwritable(path.parent)) is not None:
+            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"cannot write {path}: {why}",
                                        "give a path in a writable folder"))
     for path in [f for f in folders if f is not None]:
         if path.exists() and not path.is_dir():
             problems.append(Diagnostic(Position(str(path)), "E_OUT", f"{path} is a file, not a folder",
                                        "give a folder for --out, e.g. out/"))
-        elif not _creatable(path):
-            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"cannot write into {path}",
+        elif (why := _unwritable(path)) is not None:
+            problems.append(Diagnostic(Position(str(path)), "E_OUT", f"cannot write into {path}: {why}",
                                        "give a writable folder"))
     if problems:
         raise EngineError(problems)
@@ -410,13 +410,20 @@ def _refuse_inputs(written: Sequence[tuple[str, Path | None]], data, mapping, in
         raise EngineError(problems)
 
 
-def _creatable(folder: Path) -> bool:
-    """The folder exists and is writable, or its nearest existing parent is a writable folder."""
-    while not folder.exists():
-        if folder.parent == folder:
-            return False
-        folder = folder.parent
-    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+def _unwritable(folder: Path) -> str | None:
+    """Why nothing can be written into `folder` (made as needed), or None when it can."""
+    missing = not folder.exists()
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            return f"no part of {folder} exists"
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return (f"{folder} cannot be created: {existing} is read-only for this user" if missing
+                else f"the folder {folder} is read-only for this user")
+    return None
 
 
 @main.command()

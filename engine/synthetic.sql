@@ -256,10 +256,12 @@ room AS (
                  e.slutdatum - greatest(make_date(e.slut_ar, 1, 1), e.tidigast)) AS utrymme
     FROM ended e JOIN residual r USING (slut_ar)),
 share AS (
-    SELECT *, coalesce((abs(rest) * utrymme) // nullif(sum(utrymme) OVER (PARTITION BY slut_ar), 0), 0) AS bas
+    -- never more than the room: a tiny extract may need more than all of it, and an end date
+    -- moved past the first intervention would break the model's rules
+    SELECT *, least(utrymme, coalesce((abs(rest) * utrymme) // nullif(sum(utrymme) OVER (PARTITION BY slut_ar), 0), 0)) AS bas
     FROM room),
 spread AS (
-    SELECT *, abs(rest) - sum(bas) OVER (PARTITION BY slut_ar) AS kvar,
+    SELECT *, least(abs(rest) - sum(bas) OVER (PARTITION BY slut_ar), count(*) OVER (PARTITION BY slut_ar)) AS kvar,
            row_number() OVER (PARTITION BY slut_ar ORDER BY utrymme > bas DESC, u(10, coop_no, 24), coop_no) AS ordning
     FROM share),
 moved AS (

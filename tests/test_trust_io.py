@@ -499,3 +499,18 @@ def test_the_sanitisers():
         "\\x1b[31mröd\\x1b[0m\tok\nnästa\\x0d\\x07\\u202e"
     assert json.loads(json_terminal_safe(json.dumps(["\x9b\u202e\x7f"], ensure_ascii=False))) == ["\x9b\u202e\x7f"]
     assert xml_safe("a\x00b\x1bc\ufffed\ud800e\tf\ng") == "a\\x00b\\x1bc\\ufffed\\ud800e\tf\ng"
+
+
+def test_a_read_only_output_folder_is_named_as_read_only(tmp_path, monkeypatch):
+    """Finding 14: a read-only folder was reported as 'its folder cannot be made'. (CI runs as root, for whom
+    permission bits do not apply, so the access check is simulated.)"""
+    from engine import cli as cli_module
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(cli_module.os, "access", lambda p, mode: False if str(p) == str(locked) else real(p, mode))
+    with pytest.raises(EngineError) as caught:
+        cli_module._check_outputs([locked / "run.json"], [locked / "new"])
+    messages = [d.message for d in caught.value.diagnostics]
+    assert any(f"the folder {locked} is read-only for this user" in m for m in messages), messages
+    assert any(f"{locked / 'new'} cannot be created: {locked} is read-only" in m for m in messages), messages
