@@ -38,7 +38,7 @@ def echo(message: str = "", err: bool = False, nl: bool = True, machine: bool = 
     stream = sys.stderr if err else sys.stdout
     if not machine or getattr(stream, "isatty", lambda: False)():
         message = terminal_safe(message)
-    click.echo(message, err=err, nl=nl)
+    click.echo(message, err=err, nl=nl, color=True if machine else None)  # click would strip colour codes: data
 
 
 def echo_json(text: str, nl: bool = True) -> None:

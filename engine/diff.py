@@ -63,8 +63,11 @@ def catalogue_at_revision(directory: Path, revision: str, into: Path) -> Path:
         relative = directory.relative_to(top).as_posix()
         if revision.startswith("-"):
             raise ValueError("a revision does not start with '-'")
-        commit = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", "--end-of-options",
-                                 f"{revision}^{{commit}}"], check=True, capture_output=True, text=True).stdout.strip()
+        found = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                f"{revision}^{{commit}}"], capture_output=True, text=True)
+        if found.returncode != 0:  # --quiet: git says nothing, so say it here
+            raise ValueError(f"the repository {top} has no commit, branch or tag '{revision}'")
+        commit = found.stdout.strip()
         archive = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", commit, "--", relative],
                                  check=True, capture_output=True).stdout
     except (subprocess.CalledProcessError, FileNotFoundError, ValueError) as exc:

@@ -255,7 +255,7 @@ def outputs_that_are_inputs(outputs: Sequence[tuple[str, Path | None]],
             continue
         real = os.path.realpath(out)
         for source, what, given in inputs:
-            if given is None:
+            if given is None or str(given) == "":  # an empty path is refused as such where it is read
                 continue
             target = os.path.realpath(given)
             if os.path.isdir(target):

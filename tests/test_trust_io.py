@@ -22,6 +22,7 @@ import pytest
 from conftest import MINIMAL, ROOT, SCHEMA_LINE
 from engine import api, load, outputs
 from engine.diagnostics import Diagnostics, EngineError
+from engine.execute import load_tables
 from engine.present import as_csv, csv_cell
 from engine.sanitize import json_terminal_safe, terminal_safe, xml_safe
 from test_cli import cli
@@ -454,19 +455,26 @@ def test_run_csv_escapes_formulas_from_the_data(tmp_path, folder):
 CONTROL = '"fyra\\e[31m röda\\a\\x0b"'  # YAML escapes: ESC [31m, BEL, vertical tab
 
 
-def test_control_characters_in_published_text_keep_junit_xml_well_formed(tmp_path, folder):
+def test_control_characters_in_published_text_are_refused_at_validate(tmp_path, folder):
+    """A control character written as a YAML escape passes the reader; validate refuses it at its place,
+    so it reaches neither the JUnit XML nor a terminal nor the report."""
     published = ('published:\n  - {period: "2018", value: 99, precision: 1, '
                  f'text: {CONTROL}, source: "källa\\e]0;titel\\a"}}\n')
-    indicator(folder, MINIMAL.format(id="t") + published)
-    junit, data = tmp_path / "check.xml", FIXTURE
-    proc = cli("check", "--data", data, "--indicators", folder, "--junit", junit, "--no-data-checks")
-    assert proc.returncode == 1 and "E_FIGURE" in proc.stderr  # 99 is not the count: the figure fails
-    root = ET.fromstring(junit.read_bytes())  # well-formed
-    text = " ".join(e.text or "" for e in root.iter()) + " ".join(v for e in root.iter() for v in e.attrib.values())
-    assert "fyra\\x1b[31m röda\\x07\\x0b" in text and "källa\\x1b]0;titel\\x07" in text
-    for stream in (proc.stdout, proc.stderr):  # the table and the E_FIGURE line: shown, never obeyed
+    path = indicator(folder, MINIMAL.format(id="t") + published)
+    line = path.read_text("utf-8").splitlines().index(next(x for x in path.read_text("utf-8").splitlines()
+                                                            if "fyra" in x)) + 1
+    junit = tmp_path / "check.xml"
+    proc = cli("check", "--data", FIXTURE, "--indicators", folder, "--junit", junit, "--no-data-checks")
+    assert proc.returncode == 1 and f"t.yaml:{line}:" in proc.stderr and "E_CONTROL_CHAR" in proc.stderr
+    assert proc.stderr.count("E_CONTROL_CHAR the text holds the control character U+001B") == 2  # text, source
+    for stream in (proc.stdout, proc.stderr):
         assert "\x1b" not in stream and "\x07" not in stream and "\x0b" not in stream
-    assert "fyra\\x1b[31m röda\\x07\\x0b" in proc.stderr and "källa\\x1b]0;titel\\x07" in proc.stdout
+    assert not junit.exists() or ET.fromstring(junit.read_bytes()) is not None
+
+
+def test_junit_xml_stays_well_formed_whatever_it_carries():
+    assert xml_safe("fyra\x1b[31m röda\x07\x0b") == "fyra\\x1b[31m röda\\x07\\x0b"
+    ET.fromstring(f"<a b='{xml_safe(chr(1) + chr(0x1b))}'>{xml_safe(chr(0xfffe) + chr(0x0c))}</a>")
 
 
 def test_escape_sequences_in_diagnostics_and_tables_are_shown_not_obeyed(tmp_path, folder):
@@ -475,8 +483,13 @@ def test_escape_sequences_in_diagnostics_and_tables_are_shown_not_obeyed(tmp_pat
     assert proc.returncode == 1 and "E_UNKNOWN_KEY" in proc.stderr
     assert "\x1b" not in proc.stderr and "\r" not in proc.stderr and "\\x1b[2Jwipe\\x0d" in proc.stderr
     indicator(folder, MINIMAL.format(id="t") + "breakdowns: [fall.diagnoskod]\n")
-    data = tmp_path / "ansi.yaml"
-    data.write_text(evil_dataset(tmp_path).read_text("utf-8").replace("@SUM(1)", "\\e[31mröd\\u202e\\x9b"), "utf-8")
+    # a YAML dataset may not hold control characters (E_CONTROL_CHAR), so the value comes from a .duckdb file
+    evil = load.load_file(evil_dataset(tmp_path), Diagnostics()).data["inputs"]
+    evil["ersattningsfall"][2]["diagnoskod"] = "\x1b[31mröd\u202e\x9b"
+    data = tmp_path / "ansi.duckdb"
+    con = duckdb.connect(str(data))
+    load_tables(con, api.checked_catalogue(folder).model, evil)
+    con.close()
     proc = cli("run", "--data", data, "--period", "2018", "--indicators", folder, "--no-data-checks")
     assert proc.returncode == 0 and "\\x1b[31mröd\\u202e\\x9b" in proc.stdout
     assert not re.search("[\x1b\x9b\u202e]", proc.stdout)
@@ -514,3 +527,34 @@ def test_a_read_only_output_folder_is_named_as_read_only(tmp_path, monkeypatch):
     messages = [d.message for d in caught.value.diagnostics]
     assert any(f"the folder {locked} is read-only for this user" in m for m in messages), messages
     assert any(f"{locked / 'new'} cannot be created: {locked} is read-only" in m for m in messages), messages
+
+
+def test_an_empty_data_path_with_an_output_is_reported_as_empty(tmp_path, monkeypatch):
+    """`--data ''` is the empty path, not the current folder, also when an output would lie in it."""
+    monkeypatch.chdir(tmp_path)
+    proc = cli("run", "--data", "", "--period", "2018", "--out", "x.json")
+    assert proc.returncode == 1 and "E_DATA_NOT_FOUND the dataset path is empty" in proc.stderr
+    assert "E_OUT_IS_INPUT" not in proc.stderr
+
+
+def test_csv_on_a_pipe_is_the_same_as_csv_in_a_file(tmp_path, folder):
+    """click strips colour codes from what goes to a pipe; CSV is data and must not be altered on the way."""
+    indicator(folder, MINIMAL.format(id="t") + "breakdowns: [fall.diagnoskod]\n")
+    evil = load.load_file(evil_dataset(tmp_path), Diagnostics()).data["inputs"]
+    evil["ersattningsfall"][2]["diagnoskod"] = "\x1b[31mröd\x1b]0;titel\x07"
+    data = tmp_path / "ansi.duckdb"
+    con = duckdb.connect(str(data))
+    load_tables(con, api.checked_catalogue(folder).model, evil)
+    con.close()
+    args = ("run", "--data", data, "--period", "2018", "--indicators", folder, "--no-data-checks", "--format", "csv")
+    piped = cli(*args)
+    assert piped.returncode == 0, piped.stderr
+    written = tmp_path / "out.csv"
+    assert cli(*args, "--out", written).returncode == 0
+    assert piped.stdout == written.read_text("utf-8") and "\x1b[31mröd" in piped.stdout
+
+
+def test_an_unknown_revision_is_named(tmp_path):
+    proc = cli("diff", "--data", FIXTURE, "--period", "2018", "--rev", "no-such-branch")
+    assert proc.returncode == 1 and "E_REVISION" in proc.stderr
+    assert "has no commit, branch or tag 'no-such-branch'" in proc.stderr and "exit status" not in proc.stderr
