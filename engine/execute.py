@@ -351,7 +351,27 @@ def _read_csv(con: duckdb.DuckDBPyConnection, csv: Path, where: str, raw: str, e
             hint = "check the file's values against the data model's column types"
         raise EngineError([Diagnostic(Position(where, int(line.group(1)), max(col, 1)), "E_DATA_VALUE",
                                       message, hint)]) from None
+    _strict_integers(con, literal, where, types)
     return written
+
+
+def _strict_integers(con: duckdb.DuckDBPyConnection, literal: str, where: str, types: dict[str, str]) -> None:
+    """DuckDB's CSV reader converts '680.4', '0xD4' and '1_308' to integers without a word (680, 212, 1308):
+    a key read that way joins the wrong rows. Integer cells must be written as plain digits."""
+    for name, dtype in types.items():
+        if dtype not in ("INTEGER", "BIGINT"):
+            continue
+        column = exp.to_identifier(name, quoted=True).sql("duckdb")
+        bad = con.execute(f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {column} AS v FROM "
+                          "read_csv($1, header = true, all_varchar = true)) "
+                          "WHERE v IS NOT NULL AND NOT regexp_full_match(trim(v), '[+-]?[0-9]+') ORDER BY n LIMIT 1",
+                          [literal]).fetchall()
+        if bad:
+            line, value = bad[0]
+            raise EngineError([Diagnostic(Position(where, int(line) + 1, 1), "E_DATA_VALUE",
+                                          f"'{value}' in column '{name}' is not a whole number written in digits",
+                                          "write integers as plain digits (1308); a decimal, hexadecimal or "
+                                          "grouped number is not converted by guesswork")])
 
 
 def _unreadable(source: _Source, entity: str, exc: duckdb.Error) -> Diagnostic:

@@ -361,3 +361,19 @@ def test_stdout_holds_only_the_requested_output(tmp_path, catalogue, tables):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)  # nothing but the JSON document: no progress bar, no warning
     assert {r["indicator"] for r in rows} == set(catalogue.indicators)
+
+
+@pytest.mark.parametrize("written", ["680.4", "0xD4", "1_308", "1e3"])
+def test_csv_integers_are_plain_digits_never_converted_by_guesswork(tmp_path, catalogue, tables, written):
+    """DuckDB reads '680.4' as 680, '0xD4' as 212 and '1_308' as 1308: a key read that way joins the wrong case."""
+    folder = write_folder(tmp_path / "csv", catalogue.model, tables, "csv")
+    path = folder / "kartlaggning.csv"
+    lines = path.read_text("utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("fall_id")] = written
+    lines[3] = ",".join(row)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    (d,) = errors(lambda: api.run(catalogue, folder, ["2018"], [IND]))
+    assert (d.position.file, d.position.line, d.code) == (str(path), 4, "E_DATA_VALUE")
+    assert d.message == f"'{written}' in column 'fall_id' is not a whole number written in digits"
