@@ -317,8 +317,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, csv: Path, where: str, raw: str, e
     as YYYY-MM-DD (no format is guessed); a value that does not convert is an error at its line. Returns the
     header's column names as written."""
     literal = literal_path(csv)
-    first = con.execute("SELECT * FROM read_csv($1, header = false, all_varchar = true) LIMIT 1",
-                        [literal]).fetchall()
+    first = con.execute(exp.select("*").from_(_read_csv_call(header=False, all_varchar=True)).limit(1)
+                        .sql("duckdb"), [literal]).fetchall()
     written = ["" if n is None else str(n) for n in first[0]] if first else []
     counts: dict[str, int] = {}
     for name in written:
@@ -326,9 +326,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, csv: Path, where: str, raw: str, e
     wanted = {mapping.column(entity.name, c.name).lower(): DUCKDB_TYPES[c.type] for c in entity.columns.values()}
     types = {n: wanted[n.lower()] for n in written if n.lower() in wanted and counts[n.lower()] == 1}
     try:
-        target = exp.to_table(raw).sql("duckdb")
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM read_csv($1, header = true, dateformat = $2"
-                    + (", types = $3)" if types else ")"), [literal, DATE_FORMAT, *([types] if types else [])])
+        options: dict[str, object] = {"header": True, "dateformat": exp.Placeholder(this="2")}
+        if types:
+            options["types"] = exp.Placeholder(this="3")
+        create = exp.Create(this=exp.to_table(raw), kind="TABLE",
+                            expression=exp.select("*").from_(_read_csv_call(**options)))
+        con.execute(create.sql("duckdb"), [literal, DATE_FORMAT, *([types] if types else [])])
     except duckdb.Error as exc:
         text = str(exc)
         line = _CSV_LINE.search(text)
@@ -355,17 +358,29 @@ def _read_csv(con: duckdb.DuckDBPyConnection, csv: Path, where: str, raw: str, e
     return written
 
 
+def _read_csv_call(**options: object) -> exp.Expr:
+    """read_csv($1, option = value, ...): the file's path is always parameter $1, never SQL text."""
+    args: list[exp.Expr] = [exp.Placeholder(this="1")]
+    for name, value in options.items():
+        value_tree = value if isinstance(value, exp.Expr) else exp.convert(value)
+        args.append(exp.EQ(this=exp.column(name), expression=value_tree))
+    return exp.Anonymous(this="read_csv", expressions=args)
+
+
 def _strict_integers(con: duckdb.DuckDBPyConnection, literal: str, where: str, types: dict[str, str]) -> None:
     """DuckDB's CSV reader converts '680.4', '0xD4' and '1_308' to integers without a word (680, 212, 1308):
     a key read that way joins the wrong rows. Integer cells must be written as plain digits."""
     for name, dtype in types.items():
         if dtype not in ("INTEGER", "BIGINT"):
             continue
-        column = exp.to_identifier(name, quoted=True).sql("duckdb")
-        bad = con.execute(f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {column} AS v FROM "
-                          "read_csv($1, header = true, all_varchar = true)) "
-                          "WHERE v IS NOT NULL AND NOT regexp_full_match(trim(v), '[+-]?[0-9]+') ORDER BY n LIMIT 1",
-                          [literal]).fetchall()
+        cells = (exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "n"),
+                            exp.alias_(exp.column(exp.to_identifier(name, quoted=True)), "v"))
+                 .from_(_read_csv_call(header=True, all_varchar=True)).subquery("cells"))
+        digits = exp.func("regexp_full_match", exp.func("trim", exp.column("v")), exp.Literal.string("[+-]?[0-9]+"),
+                          dialect="duckdb")
+        query = (exp.select("n", "v").from_(cells).where(exp.column("v").is_(exp.null()).not_())
+                 .where(exp.not_(digits)).order_by("n").limit(1))
+        bad = con.execute(query.sql("duckdb"), [literal]).fetchall()
         if bad:
             line, value = bad[0]
             raise EngineError([Diagnostic(Position(where, int(line) + 1, 1), "E_DATA_VALUE",

@@ -49,6 +49,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+from sqlglot import exp
 
 from . import outputs
 from .execute import connect
@@ -90,7 +91,8 @@ def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:
             if progress:
                 progress(name, done, len(steps))
         counts = {table: con.table(table).aggregate("count(*)").fetchall()[0][0] for table in TABLES}
-        con.execute(f"COMMENT ON TABLE person IS '{MARKER}'")  # a constant: tells a synthetic extract from data
+        marker = exp.Comment(this=exp.to_table("person"), kind="TABLE", expression=exp.Literal.string(MARKER))
+        con.execute(marker.sql("duckdb"))  # tells a synthetic extract from data
         con.execute("CHECKPOINT")
         return counts
     finally:
