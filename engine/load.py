@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostics, Position
+from .sanitize import UNSAFE_CHARACTERS  # written as escapes ("\\x1b") they pass the reader
 
 PathKey = tuple
 
@@ -225,7 +226,7 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader, dia
         diags.error(Position(doc.file, *_mark(node)), "E_YAML", f"'{node.value}' is not a finite number",
                     "write an ordinary number")
         return None
-    if isinstance(value, str) and (bad := _CONTROL.search(value)):
+    if isinstance(value, str) and (bad := UNSAFE_CHARACTERS.search(value)):
         spans = doc.spans.get(path)
         line, col = spans[bad.start()] if spans and bad.start() < len(spans) else _mark(node)
         diags.error(Position(doc.file, line, col), "E_CONTROL_CHAR",
@@ -234,11 +235,6 @@ def _convert(node: yaml.Node, path: PathKey, doc: Document, loader: _Loader, dia
                     "with a block scalar |; a tab is allowed)")
         return value
     return value
-
-
-# Control characters (but tab and line break) and bidirectional overrides: written as escapes
-# ("\x1b", "\u202e") they pass the reader, and would reach terminals, XML and published text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def load_text(text: str, file: str, diags: Diagnostics) -> Document | None:
