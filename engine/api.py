@@ -36,9 +36,24 @@ def periods(texts: list[str]) -> list[Period]:
     return result
 
 
-def checked_catalogue(directory: Path | str | None = None) -> Catalogue:
-    """A catalogue with no errors, or EngineError with all of them."""
+BASELINE_LENIENT = frozenset({"E_UNKNOWN_SOURCE"})  # a baseline from before sources were declared still runs
+
+
+def checked_catalogue(directory: Path | str | None = None, versions: bool = True,
+                      lenient: frozenset[str] = frozenset()) -> Catalogue:
+    """A catalogue with no errors, or EngineError with all of them.
+
+    With `versions=False`, a definition whose meaning changed without a raised version (and
+    the other findings of engine.versions) is a warning, not an error: a reviewer can still
+    explain, compile, run and diff it before the bump (validate, check and report refuse it).
+    """
+    from dataclasses import replace
+
+    from .versions import VERSION_CODES
     catalogue = load_catalogue(directory)
+    demote = lenient | (VERSION_CODES if not versions else frozenset())
+    catalogue.diagnostics = [replace(d, severity="warning") if d.code in demote else d
+                             for d in catalogue.diagnostics]
     if catalogue.errors:
         raise EngineError(catalogue.diagnostics)
     return catalogue
@@ -323,6 +338,12 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     before = run(baseline, data, period_texts, old_ids, mapping=mapping) if old_ids else []
     after = run(catalogue, data, period_texts, new_ids, mapping=mapping) if new_ids else []
     return compare_rows(before, after)
+
+
+def lock(catalogue: Catalogue) -> tuple[Path, list[str]]:
+    """Record every indicator's meaning in the lock file (engine.versions); returns its path and what changed."""
+    from .versions import write_lock
+    return write_lock(catalogue)
 
 
 def init_catalogue(target: Path | str) -> list[Path]:

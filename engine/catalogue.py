@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
+from .info import Source
 from .load import Document, load_file
 from .model import Model, build_model
 from .resolve import BoundIndicator, BoundRule, check_calculated, resolve_indicator, resolve_rules
@@ -44,6 +45,7 @@ class Project:
     threshold: int = 5
     change_alert: dict = field(default_factory=dict)
     reports: list[ReportSpec] = field(default_factory=list)
+    sources: dict[str, Source] = field(default_factory=dict)
     file: str | None = None
     document: Document | None = None
     valid: bool = True           # False when project.yaml has errors: checks that rest on it are skipped
@@ -53,6 +55,13 @@ class Project:
             if spec.key == key:
                 return spec
         return ReportSpec(key, {"sv": key, "en": key}, "")
+
+    def citation(self, source_id: str, at: str = "") -> str:
+        """The full citation of a source id (and a place in it); the bare id when it is not declared."""
+        source = self.sources.get(source_id)
+        if source is None:
+            return f"{source_id}, {at}" if at else source_id
+        return source.citation(at)
 
 
 @dataclass
@@ -146,8 +155,50 @@ def load_project(directory: Path, diags: Diagnostics) -> Project:
         seen.add(spec["key"])
         reports.append(ReportSpec(spec["key"], spec["title"], spec["source"], spec.get("trend_years"),
                                   spec.get("kon_chart", True), tuple(spec.get("order", ()))))
-    return Project(data["title"], data["disclosure"]["threshold"], data.get("change_alert", {}), reports,
-                   _display(path), doc)
+    sources: dict[str, Source] = {}
+    for i, src in enumerate(data.get("sources", [])):
+        if src["id"] in sources:
+            diags.error(doc.pos(("sources", i, "id")), "E_DUPLICATE_ID", f"source '{src['id']}' is declared twice",
+                        "give every source its own id")
+        sources[src["id"]] = Source(src["id"], src["title"], src["publisher"], src["date"], src.get("kind", ""),
+                                    src.get("diarienummer", ""), src.get("url", ""))
+    project = Project(data["title"], data["disclosure"]["threshold"], data.get("change_alert", {}), reports,
+                      sources, _display(path), doc)
+    for i, spec in enumerate(reports):
+        _check_source(spec.source, doc.pos(("reports", i, "source")), project, diags)
+    return project
+
+
+def _check_source(source_id: str, position: Position, project: Project, diags: Diagnostics) -> None:
+    """A cited source must be declared in project.yaml's `sources:` (E_UNKNOWN_SOURCE)."""
+    if not project.valid or source_id in project.sources:
+        return
+    where = project.file or PROJECT_FILE
+    known = list(project.sources)
+    head = source_id.split(",")[0].strip()
+    if head in project.sources and head != source_id:  # the old form "id, place"
+        hint = f"write source: {head} and at: \"{source_id.split(',', 1)[1].strip()}\""
+    else:
+        hint = did_you_mean(source_id, known) or (
+            f"declare it under sources: in {where} (id, title, publisher, date)" if not known
+            else f"cite one of {', '.join(known)}, or declare it under sources: in {where}")
+    diags.error(position, "E_UNKNOWN_SOURCE", f"no source '{source_id}' in {where}", hint)
+
+
+def _check_citations(doc: Document, project: Project, seen: dict[str, Position], diags: Diagnostics) -> None:
+    """Every source id an indicator cites is declared; every figure id is unique in the catalogue."""
+    from .info import figure_ids
+    if "source" in doc.data:
+        _check_source(doc.data["source"], doc.pos(("source",)), project, diags)
+    figures = doc.data.get("published", [])
+    for i, (figure, ident) in enumerate(zip(figures, figure_ids(doc.data["id"], figures), strict=True)):
+        _check_source(figure["source"], doc.pos(("published", i, "source")), project, diags)
+        where = doc.pos(("published", i, "id")) if "id" in figure else doc.pos(("published", i))
+        if ident in seen:
+            diags.error(where, "E_DUPLICATE_ID", f"figure id '{ident}' is already used by {seen[ident]}",
+                        "give the figure its own id: (any text of a-z, 0-9, _ . / = , -)")
+        else:
+            seen[ident] = where
 
 
 def _check_report(doc: Document, project: Project, diags: Diagnostics) -> None:
@@ -183,6 +234,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
         check_calculated(model, diags)
         catalogue.rules = resolve_rules(model, diags)
     first_seen: dict[str, Position] = {}
+    figure_seen: dict[str, Position] = {}
     unchecked: set[str] = set()  # ids of indicator files with schema errors
     for path in indicator_files(files if files is not None else [directory]):
         display = _display(path)
@@ -211,6 +263,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
                           f"name the file {ind_id}.yaml so it can be found")
         catalogue.documents[ind_id] = doc
         _check_report(doc, catalogue.project, diags)
+        _check_citations(doc, catalogue.project, figure_seen, diags)
     if model is not None:  # after loading every file: a population may refer to another indicator's
         def find(ident: str) -> Document | None:
             if ident in catalogue.documents:
@@ -228,6 +281,9 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
                 catalogue.indicators[ind_id] = bound
     if files is None:  # a report's order names the whole catalogue; a subset of files cannot be held to it
         _check_report_order(catalogue, unchecked, diags)
+    if model is not None:
+        from .versions import check_versions
+        check_versions(catalogue, diags, whole=files is None)
     catalogue.diagnostics = diags.items
     return catalogue
 

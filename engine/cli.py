@@ -93,8 +93,9 @@ mapping_option = click.option("--mapping", type=click.Path(path_type=Path), defa
                               help="Source mapping YAML: the dataset's table and column names for the model's.")
 
 
-def _catalogue(indicators_dir):
-    catalogue = api.checked_catalogue(indicators_dir)
+def _catalogue(indicators_dir, versions: bool = True):
+    """The checked catalogue, its warnings printed; `versions=False`: an unraised version only warns."""
+    catalogue = api.checked_catalogue(indicators_dir, versions)
     for d in catalogue.diagnostics:  # warnings only
         echo(str(d), err=True)
     return catalogue
@@ -172,6 +173,23 @@ def validate(paths, indicators_dir, fmt):
 
 
 @main.command()
+@indicators_option
+@friendly
+def lock(indicators_dir):
+    """Record the meaning of every indicator's version in definitions.lock (commit it with the change)."""
+    catalogue = load_catalogue(indicators_dir)
+    from .versions import VERSION_CODES
+    errors = [d for d in catalogue.errors if d.code not in VERSION_CODES]  # the lock is how those are fixed
+    if errors:
+        raise EngineError(errors)
+    path, said = api.lock(catalogue)
+    for line in said:
+        echo(line, err=True)
+    echo(f"ok: {path} records {len(catalogue.indicators)} indicator(s)"
+         + ("" if said else " (unchanged)"), err=True)
+
+
+@main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @friendly
 def init(directory):
@@ -190,7 +208,7 @@ def init(directory):
 @friendly
 def list_(indicators_dir, fmt):
     """List the catalogue's indicators."""
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     items = [{"id": i, "title": b.info.title["sv"], "title_en": b.info.title["en"],
               "unit": b.info.unit, "version": b.info.version}
              for i, b in sorted(catalogue.indicators.items())]
@@ -208,7 +226,7 @@ def list_(indicators_dir, fmt):
 def explain(indicator_id, lang, indicators_dir):
     """Print a definition in plain Swedish and English, step by step."""
     from .explain import explain as render
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     echo(render(catalogue, indicator_id, ("sv", "en") if lang == "both" else (lang,)), nl=False)
 
 
@@ -220,7 +238,7 @@ def explain(indicator_id, lang, indicators_dir):
 @friendly
 def compile_(indicator_id, period, dialect, indicators_dir):
     """Print the SQL that computes an indicator for a period."""
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     (parsed,) = api.periods([period])
     sql = api.compile_indicator(catalogue, indicator_id, period, dialect)
     bound = catalogue.get(indicator_id)
@@ -241,7 +259,7 @@ def compile_(indicator_id, period, dialect, indicators_dir):
 def snapshots(indicator_ids, update, directory, indicators_dir):
     """Compare the committed SQL snapshots with what the compiler writes now (every period kind and dialect)."""
     from .snapshots import compare_snapshots, write_snapshots
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     ids = list(indicator_ids) or None
     if ids:
         catalogue.select(ids)
@@ -274,7 +292,7 @@ def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
     """Compute indicators on a dataset."""
     _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
     _check_outputs([out])
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     with Progress("computing") as progress:
         rows = api.run(catalogue, data, list(periods), list(ids) or None, progress, mapping)
     if not no_data_checks:
@@ -299,13 +317,13 @@ def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
     from .diff import baseline_folder
     if (baseline is None) == (rev is None):
         raise click.UsageError("give exactly one of --baseline DIR or --rev REVISION")
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     holder = None
     try:
         if rev is not None:
             holder = baseline_folder(indicators_dir or default_indicators_dir(), rev)
             baseline = Path(holder.name) / "catalogue"
-        before = api.checked_catalogue(baseline)
+        before = api.checked_catalogue(baseline, versions=False, lenient=api.BASELINE_LENIENT)
         changes = api.diff(catalogue, before, data, list(periods), list(ids) or None, mapping)
     finally:
         if holder is not None:
@@ -557,7 +575,7 @@ def check_data(data, fmt, mapping, indicators_dir):
 @friendly
 def test_(ids, fixtures_dir, indicators_dir):
     """Run the golden fixtures; show missing, unexpected and changed rows."""
-    catalogue = _catalogue(indicators_dir)
+    catalogue = _catalogue(indicators_dir, versions=False)
     results = api.test_fixtures(catalogue, list(ids) or None, fixtures_dir)
     failed = 0
     for result in results:

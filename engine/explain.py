@@ -95,7 +95,8 @@ def _figure(fig: PublishedFigure, unit: str) -> str:
                  if getattr(fig, k) is not None]
         claim = f"{holds} ({', '.join(parts)})" if parts else holds
     text = f' "{fig.text}"' if fig.text else ""
-    return f"{when}{where}: {claim}{text} [{fig.source}]"
+    place = f", {fig.at}" if fig.at else ""
+    return f"{when}{where}: {claim}{text} [{fig.source}{place}]"
 
 
 def _placement(spec, t) -> str:
@@ -186,6 +187,14 @@ def explain(catalogue: Catalogue, indicator_id: str, languages=("sv", "en")) -> 
     if info.published:
         lines += ["", f"{TEXT['sv']['published']} / {TEXT['en']['published']}:"]
         lines += [f"    - {_figure(f, info.unit)}" for f in info.published]
+        cited = dict.fromkeys(f.source for f in info.published)
+        lines += ["", "Källor / Sources:"] + [f"    - {s}: {catalogue.project.citation(s)}" for s in cited]
+    if info.changes:
+        lines += ["", "Ändringar / Changes:"]
+        lines += [f"    - version {c.version} ({c.date}): {c.what} Skäl / why: {c.why}" for c in info.changes]
+    from .versions import description_note
+    for code, note in description_note(catalogue, indicator_id):
+        lines += ["", f"{code}: {note}"]
     return "\n".join(lines) + "\n"
 
 

@@ -12,11 +12,49 @@ from .load import Document
 
 
 @dataclass(frozen=True)
+class Source:
+    """A publication that figures are taken from (project.yaml `sources:`), cited by its id."""
+    id: str
+    title: str
+    publisher: str
+    date: str                          # YYYY-MM-DD, or YYYY when only the year is known
+    kind: str = ""                     # e.g. "Återrapportering till regeringen"
+    diarienummer: str = ""
+    url: str = ""
+
+    def citation(self, at: str = "") -> str:
+        """The full citation in Swedish, e.g. 'Försäkringskassan och Arbetsförmedlingen (2019-05-17). Titel.
+        Återrapportering till regeringen. Dnr 123. Avsnitt: Resultaten visar att, punkt 6.'"""
+        parts = [f"{self.publisher} ({self.date}). {self.title.rstrip('.')}."]
+        if self.kind:
+            parts.append(f"{self.kind.rstrip('.')}.")
+        if self.diarienummer:
+            parts.append(f"Dnr {self.diarienummer}.")
+        if self.url:
+            parts.append(f"{self.url}")
+        if at:
+            parts.append(f"Avsnitt: {at.rstrip('.')}.")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of an indicator's `changes:` history: the version it made, when, what and why."""
+    version: int
+    date: str
+    what: str
+    why: str
+    position: Position
+
+
+@dataclass(frozen=True)
 class PublishedFigure:
     """One figure as published, and how the computed value must hold against it."""
     index: int                         # its place in the indicator's `published:` list
     position: Position                 # file:line:col of the figure
-    source: str
+    source: str                        # the id of a source of project.yaml
+    id: str = ""                       # stable: declared, or <indicator>/<period>/<breakdown>/<n> (see figure_ids)
+    at: str = ""                       # where in the source: section, page, bullet
     holds: str = "rounds_to"
     period: str | None = None          # one period, or
     periods: tuple[str, ...] = ()      # several (increasing, within_relative)
@@ -58,12 +96,41 @@ class IndicatorInfo:
     source: str = ""
     omit_kon_because: str | None = None
     published: tuple[PublishedFigure, ...] = ()
+    changes: tuple[Change, ...] = ()   # oldest first
+
+
+def figure_key(indicator: str, figure: dict) -> str:
+    """The generated part of a figure's stable id: <indicator>/<period>/<breakdown or total>.
+
+    A period range is written with an ASCII hyphen (2016-2018); a breakdown as
+    name=value, two of them joined by a comma in the order written.
+    """
+    periods = figure.get("periods") or [figure.get("period")]
+    period = str(periods[0]) if len(periods) == 1 else f"{periods[0]}-{periods[-1]}"
+    breakdown = ",".join(f"{k}={v}" for k, v in (figure.get("breakdown") or {}).items()) or "total"
+    return f"{indicator}/{period}/{breakdown}"
+
+
+def figure_ids(indicator: str, figures: list[dict]) -> list[str]:
+    """Every figure's stable id: its declared `id`, else <indicator>/<period>/<breakdown>/<n>.
+
+    n counts the figures with the same period and breakdown, from 1 in the order written,
+    so adding a figure at the end never renames an earlier one.
+    """
+    seen: dict[str, int] = {}
+    ids = []
+    for figure in figures:
+        key = figure_key(indicator, figure)
+        seen[key] = seen.get(key, 0) + 1
+        ids.append(figure.get("id") or f"{key}/{seen[key]}")
+    return ids
 
 
 def read_figure(doc: Document, index: int) -> PublishedFigure:
     figure = doc.data["published"][index]
     return PublishedFigure(
         index=index, position=doc.pos(("published", index)), source=figure["source"],
+        id=figure_ids(doc.data["id"], doc.data["published"])[index], at=figure.get("at", ""),
         holds=figure.get("holds", "rounds_to"), period=figure.get("period"),
         periods=tuple(figure.get("periods", ())), breakdown=dict(figure.get("breakdown", {})),
         value=figure.get("value"), precision=figure.get("precision"), min=figure.get("min"),
@@ -79,4 +146,6 @@ def read_info(doc: Document) -> IndicatorInfo:
         unit=data["unit"], owner=data["owner"], file=doc.file, report=data.get("report"),
         report_period=data.get("report_period", "year"), change_alert=dict(data.get("change_alert", {})),
         source=data.get("source", ""), omit_kon_because=data.get("omit_kon_because"),
-        published=tuple(read_figure(doc, i) for i in range(len(data.get("published", [])))))
+        published=tuple(read_figure(doc, i) for i in range(len(data.get("published", [])))),
+        changes=tuple(Change(c["version"], c["date"], c["what"], c["why"], doc.pos(("changes", i)))
+                      for i, c in sorted(enumerate(data.get("changes", [])), key=lambda ic: ic[1]["version"])))

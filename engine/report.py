@@ -241,8 +241,14 @@ def _charts(catalogue: Catalogue, bound, spec, year: str, compare: str | None, l
 
 
 def _footnote(bound) -> str:
-    return (f"Definition: {bound.info.description['sv']} Definitionens version {bound.info.version} "
-            f"({bound.id}).")
+    """The definition, its version and, when it was changed, the latest change (what and why)."""
+    info = bound.info
+    text = f"Definition: {info.description['sv']} Definitionens version {info.version} ({bound.id})."
+    latest = [c for c in info.changes if c.version == info.version]
+    if latest:
+        c = latest[-1]
+        text += f" Ändrad i version {c.version} ({c.date}): {c.what.rstrip('.')}. Skäl: {c.why.rstrip('.')}."
+    return text
 
 
 def _published_notes(catalogue: Catalogue, bound, checks, periods: set[str], hidden) -> list[str]:
@@ -315,7 +321,7 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
                              hidden),
             _dimension_titles(catalogue, bound))
         if spec.key not in sections:
-            sections[spec.key] = Section(spec.key, spec.title["sv"], spec.source, [])
+            sections[spec.key] = Section(spec.key, spec.title["sv"], catalogue.project.citation(spec.source), [])
         sections[spec.key].indicators.append(item)
     notes = [
         f"Uppgifter som bygger på färre än {threshold} enheter redovisas inte utan visas som {SUPPRESSED}. "

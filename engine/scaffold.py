@@ -103,11 +103,20 @@ change_alert:
   count: {relative: 0.20}
   share: {absolute: 0.05}
 
+sources:
+  # The publications that figures are cited from; a figure names one with
+  # `source: <id>` and the place in it with `at: "..."`.
+  - id: exempelrapport
+    title: "Exempel: ersätt med den rapport som avsnittet återger"
+    kind: Återrapportering till regeringen
+    publisher: Exempelmyndigheten
+    date: "2019-05-17"
+
 reports:
   # The sections of `indicators report`; an indicator joins one with `report: <key>`.
   - key: exempel
     title: {sv: Exempel, en: Example}
-    source: "Exempel: ersätt med den rapport som avsnittet återger"
+    source: exempelrapport
     order: [antal_avslutade_sjukpenningfall]
 """
 

@@ -63,5 +63,16 @@ def make_catalogue(tmp_path):
     return make
 
 
+# project.yaml declaring the source `s` that test indicators cite in their published figures
+PROJECT_WITH_SOURCE = """\
+title: {sv: Test, en: Test}
+disclosure: {threshold: 5}
+sources:
+  - {id: s, title: Testrapport, publisher: Testmyndigheten, date: "2019"}
+reports:
+  - {key: test, title: {sv: Test, en: Test}, source: s}
+"""
+
+
 def codes(catalogue) -> list[str]:
     return [d.code for d in catalogue.errors]

@@ -106,6 +106,7 @@ def test_small_cells_are_hidden_in_the_html(make_catalogue, tmp_path):
         """})
     (folder / "project.yaml").write_text(
         "title: {sv: Test, en: Test}\ndisclosure: {threshold: 5}\n"
+        "sources:\n  - {id: test, title: Testrapport, publisher: Testmyndigheten, date: \"2019\"}\n"
         "reports:\n  - {key: test, title: {sv: Testrapport, en: Test report}, source: test}\n", encoding="utf-8")
     cat = api.checked_catalogue(folder)
     persons = [{"person_id": i, "kon": "K" if i <= 3 else "M", "fodelsear": 1980} for i in range(1, 41)]
@@ -211,6 +212,7 @@ def test_every_construct_can_be_published(catalogue, make_catalogue, extract):
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "project.yaml").write_text(
         "title: {sv: Test, en: Test}\ndisclosure: {threshold: 2}\n"
+        "sources:\n  - {id: test, title: Testrapport, publisher: Testmyndigheten, date: \"2019\"}\n"
         "reports:\n  - {key: test, title: {sv: Testrapport, en: Test report}, source: test}\n", encoding="utf-8")
     cat = api.checked_catalogue(folder)
     report = api.report(cat, extract, "2018", None, generated="2019-05-17")

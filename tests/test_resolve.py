@@ -1,7 +1,7 @@
 """Stage 3: names bound to the model; semantic errors with suggestions."""
 import pytest
 
-from conftest import MINIMAL, codes
+from conftest import MINIMAL, PROJECT_WITH_SOURCE, codes
 
 BASE = MINIMAL.format(id="t")
 
@@ -43,13 +43,13 @@ def test_unknown_breakdown_and_published_breakdown(make_catalogue):
 def test_published_value_of_a_breakdown_must_exist(make_catalogue):
     text = BASE + "breakdowns: [fall.ersattning]\npublished:\n  - {period: \"2018\", breakdown: {ersattning: " \
                   "sjukpeng}, value: 1, precision: 1, source: s}\n"
-    _, cat = make_catalogue({"t.yaml": text})
+    _, cat = make_catalogue({"t.yaml": text, "project.yaml": PROJECT_WITH_SOURCE})
     assert codes(cat) == ["E_PUBLISHED_BREAKDOWN"]
 
 
 def test_figure_needs_its_fields(make_catalogue):
     text = BASE + "published:\n  - {period: \"2018\", holds: between, min: 0.4, source: s}\n"
-    _, cat = make_catalogue({"t.yaml": text})
+    _, cat = make_catalogue({"t.yaml": text, "project.yaml": PROJECT_WITH_SOURCE})
     assert codes(cat) == ["E_PUBLISHED"]
 
 

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = """\
 title: {sv: Test, en: Test}
 disclosure: {threshold: 2}
+sources:
+  - {id: test, title: Testrapport, publisher: Testmyndigheten, date: "2019"}
 reports:
   - {key: test, title: {sv: Testrapport, en: Test report}, source: test}
 """
