@@ -206,7 +206,8 @@ def test_the_readme_walkthrough_keeps_the_catalogue_green(copy):
     assert proc.returncode == 1 and error in proc.stderr and hint in proc.stderr, proc.stderr
     path.write_text(text, "utf-8")
     proc = indicators(copy, "validate", target, "--indicators", "indicators")
-    assert proc.returncode == 0 and proc.stderr == "ok: 1 indicator(s) valid\n", proc.stderr
+    assert proc.returncode == 0 and proc.stderr.endswith("ok: 1 indicator(s) valid\n"), proc.stderr
+    assert [line.split()[1] for line in proc.stderr.splitlines() if ": W_" in line] == ["W_NOT_LOCKED"]
 
     # 4. Read it back as a reviewer will.
     proc = indicators(copy, "explain", NEW, "--indicators", catalogue)
@@ -225,9 +226,15 @@ def test_the_readme_walkthrough_keeps_the_catalogue_green(copy):
     assert proc.returncode == 0 and written, proc.stderr
     assert {p.parent for p in written} == {copy / "tests" / "snapshots" / NEW} and len(written) == 6
 
-    # 7. make test: validate, the golden fixtures, the snapshots and the catalogue's tests.
+    # 7. Record its meaning in the lock (the README's command).
+    assert "`.venv/bin/indicators lock`" in readme
+    proc = indicators(copy, "lock", "--indicators", catalogue)
+    assert proc.returncode == 0 and f"{NEW}: version 1 recorded (new)" in proc.stderr, proc.stderr
+
+    # 8. make test: validate, the golden fixtures, the snapshots and the catalogue's tests.
     proc = indicators(copy, "validate", "--indicators", catalogue)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0 and proc.stderr == f"ok: {len(list(catalogue.glob('*.yaml'))) - 2} indicator(s) " \
+        "valid\n", proc.stderr
     proc = indicators(copy, "test", "--indicators", catalogue)
     assert proc.returncode == 0 and f"ok   {NEW}" in proc.stdout and ", 0 failed" in proc.stdout, proc.stdout
     proc = indicators(copy, "snapshots", "--indicators", catalogue)
