@@ -322,6 +322,28 @@ def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | 
         dataset.close()
 
 
+def attrition(catalogue: Catalogue, data: Path | str, indicator_id: str, period_text: str,
+              mapping: SourceMapping | Path | str | None = None):
+    """One indicator's population for one period step by step (engine.attrition.Attrition): the rows in the
+    period, then after each condition, one_per and require, each counted in total and by kön."""
+    from .attrition import run_attrition
+    from .execute import Dataset
+    from .resolve import population_origins
+    chosen: list = []
+    def select():
+        chosen.append(catalogue.get(indicator_id))
+    def parse():
+        chosen.append(periods([period_text])[0])
+    dataset = _open(catalogue, data, mapping, [select, parse])
+    assert isinstance(dataset, Dataset)  # what _open returns
+    bound, period = chosen
+    try:
+        return run_attrition(dataset, bound, population_origins(catalogue.documents[bound.id],
+                                                                catalogue.documents.get), period)
+    finally:
+        dataset.close()
+
+
 def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_texts: list[str],
          indicator_ids: list[str] | None = None, mapping=None):
     """Rows that differ between a baseline catalogue and this one on the same data."""
@@ -385,6 +407,7 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
     return [run_fixture(doc, catalogue) for doc in docs]
 
 
-__all__ = ["Catalogue", "CompileRefused", "EngineError", "breach_diagnostics", "build_query", "check", "check_data",
+__all__ = ["Catalogue", "CompileRefused", "EngineError", "attrition", "breach_diagnostics", "build_query", "check",
+           "check_data",
            "checked_catalogue", "compile_indicator", "demo_data", "diff", "fixtures_dir", "init_catalogue",
-           "load_catalogue", "periods", "report", "report_years", "run", "test_fixtures"]
+           "load_catalogue", "lock", "periods", "report", "report_years", "run", "test_fixtures"]

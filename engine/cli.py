@@ -302,6 +302,30 @@ def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
 
 
 @main.command()
+@click.argument("indicator_id")
+@click.option("--data", "data", required=True, type=DATA_PATH,
+              help="A .duckdb file (opened read-only) or a folder of <entity>.parquet/.csv files.")
+@click.option("--period", required=True, help="2018, 2018H2, 2018Q4 or 2018-12")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table",
+              help="table (default), json, or html: a self-contained page with the table and a bar chart.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (atomically) instead of stdout.")
+@mapping_option
+@indicators_option
+@friendly
+def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir):
+    """The population step by step: the rows in the period, then after each condition, one_per and require, each
+    counted in total and by kön with the share kept."""
+    from . import attrition as shown
+    _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
+    _check_outputs([out])
+    catalogue = _catalogue(indicators_dir, versions=False)
+    result = api.attrition(catalogue, data, indicator_id, period, mapping)
+    text = (json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
+            else shown.as_html(result) if fmt == "html" else shown.as_table(result))
+    _emit(text, out, fmt)
+
+
+@main.command()
 @click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--period", "periods", multiple=True, required=True)
 @click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator of either version.")

@@ -22,16 +22,19 @@ from .bound import (
     Join,
     LookupJoin,
     Measure,
+    Origin,
+    PopulationOrigins,
     RelatedJoin,
     Selection,
     ToOneJoin,
 )
 from .expression import bind_expression
-from .indicator import resolve_indicator
+from .indicator import population_origins, resolve_indicator
 from .rewrite import day_difference, safe_divide
 from .rules import check_calculated, resolve_rules
 from .scope import Scope
 
-__all__ = ["BoundIndicator", "BoundRule", "Breakdown", "Hop", "Join", "LookupJoin", "Measure", "RelatedJoin",
+__all__ = ["BoundIndicator", "BoundRule", "Breakdown", "Hop", "Join", "LookupJoin", "Measure", "Origin",
+           "PopulationOrigins", "RelatedJoin",
            "Scope", "Selection", "ToOneJoin", "bind_expression", "check_calculated", "day_difference",
-           "resolve_indicator", "resolve_rules", "safe_divide"]
+           "population_origins", "resolve_indicator", "resolve_rules", "safe_divide"]

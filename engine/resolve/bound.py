@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from ..diagnostics import Position
 from ..info import IndicatorInfo
 from ..model import Column, Temporal
 
@@ -95,6 +96,33 @@ class Selection:
     order: list[exp.Expr]
     joins: list
     where: list[exp.Expr]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one step of a population is written (for attrition and other step-by-step views)."""
+    key: str            # period | where | one_per | require | lookups (the key under `population`)
+    written: object     # the value as written: a condition's text or {exists: ...}, the period or one_per spec
+    position: Position
+    indicator: str      # the indicator whose file holds it (the base's, for population: {from: ...})
+    name: str = ""      # a lookup's name
+
+
+@dataclass(frozen=True)
+class PopulationOrigins:
+    """Where each bound condition of a population is written, parallel to the bound lists.
+
+    `selection_where[i]` is where `Selection.where[i]` is written, `where[i]` where
+    `BoundIndicator.where[i]` is (a `where` before one_per, a `require`, or a derived
+    indicator's own `where` after its base's). Kept beside the BoundIndicator, not in it
+    (`resolve.population_origins`): it says how a definition is written, not what it
+    computes, so it is no part of the definition's meaning (engine.semantic).
+    """
+    placement: Origin
+    selection_where: tuple[Origin, ...] = ()
+    one_per: Origin | None = None
+    where: tuple[Origin, ...] = ()
+    lookups: tuple[Origin, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ measure, breakdowns and published figures, against the model.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,19 @@ from ..info import read_info
 from ..load import Document
 from ..model import NUMERIC, Column, Model
 from .annotate import is_text_literal, unparen
-from .bound import Aggregate, BoundIndicator, Breakdown, Hop, LookupJoin, Measure, RelatedJoin, Selection, ToOneJoin
+from .bound import (
+    Aggregate,
+    BoundIndicator,
+    Breakdown,
+    Hop,
+    LookupJoin,
+    Measure,
+    Origin,
+    PopulationOrigins,
+    RelatedJoin,
+    Selection,
+    ToOneJoin,
+)
 from .expression import bind_expression
 from .scope import PERIOD_NAMES, Bound, Scope, Special, period_value, uses_period, walk
 
@@ -791,6 +804,44 @@ def bind_population(ctx: Context, find: FindDocument | None, stack: tuple[str, .
     if len(diags.errors) > errors_before or not placed or where is None:
         return None
     return Population(entity_name, first, second, period, placement, selection, where)
+
+
+def _origins(doc: Document, key: str) -> tuple[Origin, ...]:
+    """Where each condition of `population.<key>` is written: one per condition, as `Context.conditions` binds them."""
+    pop = doc.data["population"]
+    if key not in pop:
+        return ()
+    path: tuple = ("population", key)
+    value = pop[key]
+    items = [(path, value)] if not isinstance(value, list) else [(path + (i,), v) for i, v in enumerate(value)]
+    return tuple(Origin(key, item, doc.pos(ipath), doc.data["id"]) for ipath, item in items)
+
+
+def population_origins(doc: Document, find: FindDocument | None = None) -> PopulationOrigins:
+    """Where each condition that `bind_population` binds for `doc` is written, in the same order.
+
+    For an indicator that resolved (so a `from:` chain ends, and `find` gives each base):
+    `where` before `one_per` goes with the selection, `require` after it; without `one_per`
+    both are the population's conditions, `where` first; `from:` takes the base's and adds
+    its own `where` last. Keep in step with `bind_population` (tests/test_attrition.py holds
+    the two parallel for every indicator of the catalogue).
+    """
+    pop = doc.data["population"]
+    if "from" in pop:
+        base_doc = find(pop["from"]) if find is not None else None
+        assert base_doc is not None, f"the base '{pop['from']}' of a resolved indicator is known"
+        base = population_origins(base_doc, find)
+        return dataclasses.replace(base, where=base.where + _origins(doc, "where"))
+    ident = doc.data["id"]
+    one_per = pop.get("one_per")
+    lookups = tuple(Origin("lookups", spec, doc.key_pos(("population", "lookups", name)), ident, name)
+                    for name, spec in pop.get("lookups", {}).items())
+    placement = Origin("period", pop["period"], doc.pos(("population", "period")), ident)
+    if one_per:
+        return PopulationOrigins(placement, _origins(doc, "where"),
+                                 Origin("one_per", one_per, doc.pos(("population", "one_per")), ident),
+                                 _origins(doc, "require"), lookups)
+    return PopulationOrigins(placement, (), None, _origins(doc, "where") + _origins(doc, "require"), lookups)
 
 
 def _from_cycle(start: str, base_id: str, find: FindDocument | None) -> list[str]:
