@@ -46,6 +46,19 @@ def test_dropping_oppet_arbetslos_fails_the_check_naming_the_figure(national, tm
     model.write_text(text.replace("'arbetsmarknadspolitiskt_program', 'oppet_arbetslos')",
                                   "'arbetsmarknadspolitiskt_program')"), "utf-8")
     junit = tmp_path / "check.xml"
+    # First the version: the two shares that use the calculated column changed meaning.
+    proc = cli("check", "--data", national, "--indicators", changed, "--junit", junit, "--no-data-checks")
+    refused = {line.split(".yaml:")[0].rsplit("/", 1)[-1] for line in proc.stderr.splitlines()
+               if "E_VERSION_NOT_RAISED" in line}
+    assert proc.returncode == 1 and not junit.exists()
+    assert refused == {"andel_lamnat_sjukforsakringen_efter_insats",
+                       "andel_lamnat_sjukforsakringen_efter_arbetslivsinriktade_insatser"}, proc.stderr
+    for ident in refused:  # raised as the README says: version 2, a changes: entry, indicators lock
+        path = changed / f"{ident}.yaml"
+        path.write_text(path.read_text("utf-8").replace(
+            "\nversion: 1\n", "\nversion: 2\nchanges:\n  - {version: 2, date: \"2026-12-02\", what: Öppet "
+            "arbetslösa räknas inte längre som att ha lämnat., why: Ett test.}\n", 1), "utf-8")
+    assert cli("lock", "--indicators", changed).returncode == 0
     proc = cli("check", "--data", national, "--indicators", changed, "--junit", junit, "--no-data-checks")
     assert proc.returncode == 1
     failing = [line for line in proc.stderr.splitlines() if "E_FIGURE" in line]
