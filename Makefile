@@ -19,14 +19,16 @@ OUT    ?= out
 YEAR   ?= 2018
 
 # The main job: generate the synthetic national extract (kept while the generator is
-# unchanged), hold every computed figure against the published ones, write the report.
+# unchanged), hold every computed figure against the published ones, write the report and the catalogue site.
 demo: setup $(DATA)
 	$(BIN)/indicators check --data $(DATA) --junit $(OUT)/check-junit.xml --json $(OUT)/check.json
 	$(BIN)/indicators report --data $(DATA) --year $(YEAR) --compare $$(( $(YEAR) - 1 )) \
 	  --format html --format md --format xlsx --out $(OUT)
+	$(BIN)/indicators docs --out $(OUT)/site --data $(DATA) --year $(YEAR)
 	@echo
 	@echo "Report:  $(OUT)/aterrapportering_$(YEAR).html  (one file; open it in any browser, works offline)"
 	@echo "         $(OUT)/aterrapportering_$(YEAR).md, $(OUT)/aterrapportering_$(YEAR).xlsx"
+	@echo "Site:    $(OUT)/site/index.html  (the catalogue: a page per indicator, the model, the sources; offline)"
 	@echo "Check:   $(OUT)/check.json, $(OUT)/check-junit.xml (every published figure held against the data)"
 	@echo "Data:    $(DATA) (synthetic, 2015-2019; regenerate with: rm $(DATA) && make demo)"
 

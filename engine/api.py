@@ -8,18 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .catalogue import Catalogue, load_catalogue
 from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .disclosure import flag_rows
-from .execute import SourceMapping, dataset_problem, load_mapping, open_dataset, run_indicator
+from .execute import Dataset, SourceMapping, dataset_problem, load_mapping, open_dataset, run_indicator
 from .fixtures import FixtureResult, fixture_files, load_fixture, run_fixture
 from .info import PublishedFigure
 from .model import Model
 from .periods import Period, PeriodError, parse_period
 from .plan import plan_query
+from .provenance import Provenance
 from .render import CompileRefused, build_query, render_sql
 
 
@@ -64,6 +66,23 @@ def compile_indicator(catalogue: Catalogue, indicator_id: str, period: str, dial
     """Readable SQL for one indicator and period; CompileRefused where the dialect cannot be exact."""
     plan = plan_query(catalogue.get(indicator_id), parse_period(period))
     return render_sql(plan, dialect, pretty)
+
+
+def compile_header(catalogue: Catalogue, indicator_id: str, period: str, dialect: str = "duckdb",
+                   command: str | None = None) -> str:
+    """`-- ` comment lines to put above compiled SQL: engine version, git commit, catalogue hash, the indicator's
+    version and semantic hash, period, dialect, command and time (engine.provenance.sql_header).
+
+    Not part of `compile_indicator`'s SQL, which stays the same from run to run (snapshots compare it).
+    """
+    from .provenance import build_provenance, sql_header
+    bound = catalogue.get(indicator_id)
+    parsed = parse_period(period)
+    provenance = build_provenance(catalogue, indicator_ids=[bound.id], output="compile", command=command,
+                                  extra={"definition": bound.file,
+                                         "period": f"{parsed.label} = {parsed.first} .. {parsed.last}",
+                                         "dialect": dialect})
+    return "\n".join(sql_header(provenance, bound.id)) + "\n"
 
 
 def _model(catalogue: Catalogue) -> Model:
@@ -113,18 +132,76 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
     """Every selected indicator for every period on a dataset: rows of the public JSON shape.
 
     Each row carries a `disclosure` flag (None, "primary" or "secondary"): the value is kept,
-    but a report would suppress it (see engine.disclosure).
+    but a report would suppress it (see engine.disclosure). `run_with_provenance` gives the
+    same rows with what they were computed from.
     """
+    return _run(catalogue, data, period_texts, indicator_ids, progress, mapping).rows
+
+
+@dataclass
+class RunResult:
+    """Rows of `run`, what they were computed from (engine.provenance) and the data checks (None: not run)."""
+    rows: list[dict]
+    provenance: Provenance | None = None
+    data_checks: list | None = None
+
+    @property
+    def breaches(self) -> list:
+        return [issue for issue in self.data_checks or [] if issue.breaches]
+
+    def as_dict(self) -> dict:
+        """The JSON document of `run --format json` (format 2): provenance beside the rows."""
+        return {"format": 2, "provenance": None if self.provenance is None else self.provenance.as_dict(),
+                "rows": self.rows}
+
+
+def run_with_provenance(catalogue: Catalogue, data: Path | str, period_texts: list[str],
+                        indicator_ids: list[str] | None = None, progress=None,
+                        mapping: SourceMapping | Path | str | None = None, data_checks: bool = True,
+                        command: str | None = None) -> RunResult:
+    """`run` with its provenance, and with the model's consistency checks first (as warnings: a breach is in
+    `RunResult.breaches`, never an error) unless `data_checks` is False; `command` is the command line."""
+    return _run(catalogue, data, period_texts, indicator_ids, progress, mapping, data_checks, command, True)
+
+
+def _run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None,
+         progress, mapping, data_checks: bool = False, command: str | None = None,
+         with_provenance: bool = False) -> RunResult:
     selected, wanted = [], []
     def select():
         selected.extend(catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None))
     def parse():
         wanted.extend(periods(period_texts))
     dataset = _open(catalogue, data, mapping, [select, parse])
+    checked = _data_checks(catalogue, dataset) if data_checks else None
+    provenance = _provenance(catalogue, dataset, data, [b.id for b in selected], checked, "run", command) \
+        if with_provenance else None
     keys = [(b.id, p.label) for b in selected for p in wanted]
     computed = _execute(catalogue, dataset, keys, progress)
     distinct = {b.id for b in selected if b.measure.kind == "count_distinct"}
-    return flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold, distinct)
+    rows = flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold, distinct)
+    return RunResult(rows, provenance, checked)
+
+
+def _provenance(catalogue: Catalogue, dataset, data: Path | str, indicator_ids: list[str], checks, output: str,
+                command: str | None) -> Provenance:
+    """The provenance of an output computed on an open dataset (its tables counted through it); closes the
+    dataset on failure."""
+    import duckdb
+
+    from .provenance import build_provenance
+    try:
+        return build_provenance(catalogue, indicator_ids=indicator_ids, data=data, dataset=dataset, checks=checks,
+                                output=output, command=command)
+    except duckdb.Error as exc:
+        dataset.close()
+        raise EngineError([Diagnostic(Position(str(data)), "E_DATA_QUERY",
+                                      f"the dataset's tables could not be counted: {str(exc).splitlines()[0]}",
+                                      "the dataset could not be read (a file changed, vanished or is damaged?): "
+                                      "fix it and run again")]) from None
+    except BaseException:
+        dataset.close()
+        raise
 
 
 def _data_checks(catalogue: Catalogue, dataset, data: Path | str = "", refuse: str = "") -> list:
@@ -155,12 +232,13 @@ def breach_diagnostics(data: Path | str, breaches: list, hint: str) -> list[Diag
 
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
           indicator_ids: list[str] | None = None, progress=None, mapping=None,
-          data_checks: bool = True) -> CheckResult:
+          data_checks: bool = True, command: str | None = None) -> CheckResult:
     """Hold every published figure (of the given periods) against the data; change alerts besides.
 
     First the data is held against the model's consistency rules (as `check_data`), unless
     `data_checks` is False: the result carries every check (`CheckResult.data`), and a
-    breach counts as a failure of the check.
+    breach counts as a failure of the check. `CheckResult.provenance` says what was checked
+    (`command`: the command line, when there is one).
     """
     from .check import change_alerts, check_figures, needed_runs, published_figures
     figures: list = []
@@ -176,9 +254,11 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
                                           "leave out --period/--indicator to check every published figure")])
     dataset = _open(catalogue, data, mapping, [select])
     checked = _data_checks(catalogue, dataset) if data_checks else None
+    provenance = _provenance(catalogue, dataset, data, [ind for ind, _ in figures], checked, "check", command)
     rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
     own = list(dict.fromkeys((ind, p) for ind, figure in figures for p in figure.needed_periods))
-    return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows), checked)
+    return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows), checked,
+                       provenance)
 
 
 PREVIOUS_YEAR = "previous"
@@ -194,7 +274,8 @@ def report_years(catalogue: Catalogue) -> tuple[int, int]:
 
 
 def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR, progress=None,
-           mapping=None, generated: str | None = None, publish_despite_breaches: bool = False):
+           mapping=None, generated: str | None = None, publish_despite_breaches: bool = False,
+           command: str | None = None):
     """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied.
 
     `compare` is a year, "previous" (the year before, the default), or None or "none" for no comparison.
@@ -256,11 +337,14 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
         "the report would publish figures computed from data that breaks the data model (indicators check-data "
         f"--data {data} lists the same): correct the extract, or pass {PUBLISH_DESPITE_BREACHES} to publish "
         "anyway with the breaches stated in the report's method section")
-    breaches = [issue for issue in _data_checks(catalogue, dataset, data, refuse) if issue.breaches]
+    checked = _data_checks(catalogue, dataset, data, refuse)
+    breaches = [issue for issue in checked if issue.breaches]
+    provenance = _provenance(catalogue, dataset, data, sorted({i for i, _ in keys}), checked, "report", command)
     keys = list(dict.fromkeys(keys + needed_runs(catalogue, figures, with_previous=False)))
     rows = _execute(catalogue, dataset, keys, progress)
     return build_report(catalogue, rows, year, compare, Path(data).name, catalogue_version(catalogue),
-                        generated or dt.date.today().isoformat(), check_figures(catalogue, figures, rows), breaches)
+                        generated or dt.date.today().isoformat(), check_figures(catalogue, figures, rows), breaches,
+                        provenance)
 
 
 def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
@@ -344,22 +428,139 @@ def attrition(catalogue: Catalogue, data: Path | str, indicator_id: str, period_
         dataset.close()
 
 
+SITE_PAGES = ("index.html", "model.html", "sources.html", "style.css", "indicators")  # what docs writes into --out
+
+
+def _site_attrition(catalogue: Catalogue, data: Path | str, mapping, year: str | None, results, progress) -> None:
+    """Each indicator's attrition (as `attrition`) for the period the site shows it for, on one open dataset;
+    an indicator that cannot be counted gets the reason instead."""
+    from .attrition import run_attrition
+    from .execute import Dataset
+    from .resolve import population_origins
+    from .site import representative_period
+    dataset = _open(catalogue, data, mapping, [])
+    assert isinstance(dataset, Dataset)  # what _open returns
+    ids = sorted(catalogue.indicators)
+    try:
+        for done, ident in enumerate(ids, 1):
+            label = representative_period(catalogue, ident, year)
+            try:
+                origins = population_origins(catalogue.documents[ident], catalogue.documents.get)
+                results.attrition[ident] = run_attrition(dataset, catalogue.get(ident), origins, periods([label])[0])
+            except EngineError as exc:
+                results.attrition_errors[ident] = "; ".join(f"{d.code} {d.message}" for d in exc.diagnostics)
+            if progress:
+                progress(ident, label, done, len(ids))
+    finally:
+        dataset.close()
+
+
+def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, period: str | None = None,
+         mapping: SourceMapping | Path | str | None = None, progress=None,
+         fixtures: Path | str | None = None) -> list[Path]:
+    """Write the catalogue as a static site (engine.site) into the folder `out`; the paths written.
+
+    index.html, one page per indicator under indicators/, model.html, sources.html and
+    style.css, written as one set (engine.outputs.write_set); an indicator page an earlier
+    run wrote that is no longer in the catalogue is removed. `period` is a year: each
+    indicator's SQL (and attrition) is shown for its report period of that year; without it,
+    for the latest period it published figures for. With `data`, the pages also show the
+    verdicts of `check` on the dataset and each indicator's attrition. Nothing is written
+    into the catalogue folder, the fixtures, the dataset or the mapping (E_OUT_IS_INPUT).
+    """
+    from . import outputs
+    from .present import OutputError
+    from .site import DataResults, build_site, stale_pages
+    out = Path(out)
+    fixtures_folder = Path(fixtures) if fixtures else fixtures_dir(catalogue)
+    inputs = [("--data", "the dataset", Path(data) if data is not None else None),
+              ("--mapping", "the source mapping", None if mapping is None or isinstance(mapping, SourceMapping)
+               else Path(mapping)),
+              ("--indicators", "the catalogue folder", catalogue.directory),
+              ("beside the catalogue", "the fixtures folder", fixtures_folder)]
+    problems = outputs.outputs_that_are_inputs([("--out", out)], inputs) or \
+        outputs.outputs_that_are_inputs([("--out", out / n) for n in SITE_PAGES], inputs)[:1]  # e.g. --out .
+    if out.exists() and not out.is_dir():
+        problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} is a file, not a folder",
+                                   "give a folder for --out, e.g. out/site"))
+    if period is not None and not _YEAR.fullmatch(str(period)):
+        problems.append(Diagnostic(Position("--year"), "E_PERIOD", f"'{period}' is not a year", "e.g. --year 2018"))
+    if problems:
+        raise EngineError(problems)
+    results = None
+    if data is not None:
+        if mapping is not None and not isinstance(mapping, SourceMapping):
+            mapping = load_mapping(mapping, _model(catalogue))
+        results = DataResults(str(data))
+        if any(b.info.published for b in catalogue.indicators.values()):
+            results.checks = check(catalogue, data, progress=progress, mapping=mapping)
+        else:
+            results.check_error = "katalogen har inga publicerade siffror"
+        _site_attrition(catalogue, data, mapping, period, results, progress)
+    pages = build_site(catalogue, results, str(period) if period is not None else None, fixtures_folder)
+    try:
+        written = outputs.write_set(out, pages)
+        for stale in stale_pages(out, pages):
+            stale.unlink(missing_ok=True)
+    except (OutputError, OSError) as exc:
+        raise EngineError([Diagnostic(Position(str(out)), "E_OUT", f"cannot write the site into {out}: "
+                                      f"{getattr(exc, 'strerror', None) or exc}", "give a writable folder")]) from None
+    return written
+
+
 def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_texts: list[str],
-         indicator_ids: list[str] | None = None, mapping=None):
-    """Rows that differ between a baseline catalogue and this one on the same data."""
-    from .diff import compare_rows
+         indicator_ids: list[str] | None = None, mapping=None, accept: list[str] | None = None,
+         accept_all: bool = False, progress=None, baseline_label: str = ""):
+    """What a change does, on the same data: an engine.diff.CatalogueDiff.
+
+    Rows that differ between a baseline catalogue and this one (for the requested periods),
+    every published figure of a changed indicator held against both (old and new verdict),
+    and each changed definition: why (its file, a base, a model part it uses), its version
+    status, the YAML and compiled-SQL diffs. Either catalogue may carry version findings
+    (load them with checked_catalogue(versions=False)): a reviewer runs this before the bump.
+    `accept` names figures (stable ids) whose changed verdict is intended; `accept_all` accepts
+    every one. An indicator with the same compiled SQL and meaning in both is not run twice.
+    """
+    from .diff import build_diff, plan_diff, unknown_figures
     known = set(catalogue.indicators) | set(baseline.indicators)
-    unknown = [i for i in indicator_ids or [] if i not in known]
-    if unknown:
-        raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_UNKNOWN_INDICATOR",
-                                      f"no indicator '{i}' in either catalogue", did_you_mean(i, known))
-                           for i in unknown])
-    ids = indicator_ids or sorted(known)
-    old_ids = [i for i in ids if i in baseline.indicators]
-    new_ids = [i for i in ids if i in catalogue.indicators]
-    before = run(baseline, data, period_texts, old_ids, mapping=mapping) if old_ids else []
-    after = run(catalogue, data, period_texts, new_ids, mapping=mapping) if new_ids else []
-    return compare_rows(before, after)
+    labels: list[str] = []
+
+    def select():
+        unknown = [i for i in indicator_ids or [] if i not in known]
+        if unknown:
+            raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_UNKNOWN_INDICATOR",
+                                          f"no indicator '{i}' in either catalogue", did_you_mean(i, known))
+                               for i in unknown])
+
+    def parse():
+        labels.extend(p.label for p in periods(period_texts))
+
+    def accepted():
+        problems = unknown_figures(list(accept or []), catalogue, baseline)
+        if problems:
+            raise EngineError(problems)
+    plans: list = []
+
+    def planned():  # before any data is opened: nothing to close if it fails
+        ids = list(dict.fromkeys(indicator_ids)) if indicator_ids else sorted(known)
+        plans.append(plan_diff(catalogue, baseline, [i for i in ids if i in known], labels))
+    dataset = _open(catalogue, data, mapping, [select, parse, accepted, planned])
+    assert isinstance(dataset, Dataset)  # what _open returns
+    plan = plans[0]
+    total = len(plan.old_keys) + len(plan.new_keys)
+
+    def step(offset: int):
+        return None if progress is None else \
+            lambda ind, label, done, _: progress(ind, label, offset + done, total)
+    old_rows: dict[tuple, list[dict]] = {}
+    if plan.old_keys:
+        try:  # the baseline reads the data through its own model; _execute closes its dataset
+            old_rows = _execute(baseline, _open(baseline, data, mapping, []), plan.old_keys, step(0))
+        except BaseException:
+            dataset.close()
+            raise
+    new_rows = _execute(catalogue, dataset, plan.new_keys, step(len(plan.old_keys)))
+    return build_diff(catalogue, baseline, plan, old_rows, new_rows, set(accept or []), accept_all, baseline_label)
 
 
 def lock(catalogue: Catalogue) -> tuple[Path, list[str]]:
@@ -408,6 +609,7 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
 
 
 __all__ = ["Catalogue", "CompileRefused", "EngineError", "attrition", "breach_diagnostics", "build_query", "check",
-           "check_data",
-           "checked_catalogue", "compile_indicator", "demo_data", "diff", "fixtures_dir", "init_catalogue",
-           "load_catalogue", "lock", "periods", "report", "report_years", "run", "test_fixtures"]
+           "check_data", "checked_catalogue", "compile_header", "compile_indicator", "demo_data", "diff", "docs",
+           "fixtures_dir", "init_catalogue",
+           "load_catalogue", "lock", "periods", "report", "report_years", "run", "run_with_provenance",
+           "test_fixtures"]

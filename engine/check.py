@@ -18,9 +18,11 @@ from xml.etree import ElementTree as ET
 
 from .catalogue import Catalogue
 from .datacheck import DataIssue
+from .diagnostics import Position
 from .info import PublishedFigure
 from .periods import parse_period
 from .present import format_number
+from .provenance import Provenance
 from .sanitize import xml_safe
 
 Key = tuple[str, str]  # (indicator id, period label)
@@ -35,15 +37,47 @@ class FigureCheck:
     published: str               # the claim in Swedish formatting: "58 %", "över 50 %", "lägre än 2017"
     computed: str                # what was computed, formatted
     holds: bool
-    reason: str                  # why it does not hold ("" when it holds)
+    reason: str                  # why it does not hold ("" when it holds): English, numbers as in JSON
     text: str                    # the published wording
-    source: str
+    source: str                  # the id of the source (project.yaml `sources:`)
     position: str                # file:line:col of the figure in the indicator file
     value: float | None = None   # the computed value behind `computed` (first period for multi-period claims)
     periods: list[str] = field(default_factory=list)   # every period the figure rests on (compare_to included)
+    id: str = ""                 # the figure's stable id (engine.info.figure_ids)
+    at: str = ""                 # where in the source
+    citation: str = ""           # the source's full citation (Swedish)
+    claim: dict = field(default_factory=dict)      # the claim as numbers (see claim_dict)
+    detail: dict = field(default_factory=dict)     # the computed value as numbers (see computed_dict)
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.file:  # from file:line:col (the file may hold a colon itself)
+            parts = self.position.rsplit(":", 2)
+            numeric = len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
+            self.file = parts[0] if numeric else self.position
+            self.line, self.column = (int(parts[1]), int(parts[2])) if numeric else (0, 0)
+        if not self.id:
+            where = ",".join(f"{k}={v}" for k, v in self.breakdown.items()) or "total"
+            self.id = f"{self.indicator}/{self.period.replace('–', '-')}/{where}"
+
+    @property
+    def short_source(self) -> str:
+        """The source id and the place in it: 'aterrapportering_2019, Resultaten visar att, punkt 6'."""
+        return f"{self.source}, {self.at}" if self.at else self.source
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The figure in check.json (format 2): claim and computed value as numbers, verdict, source, place."""
+        claim = {"kind": "rounds_to", "value": None, "precision": None, "min": None, "max": None,
+                 "tolerance": None, "compare_to": None, "bounds": None, **self.claim, "text": self.published}
+        computed = {"value": self.value, "numerator": None, "denominator": None, **self.detail,
+                    "text": self.computed}
+        return {"id": self.id, "indicator": self.indicator, "period": self.period, "periods": self.periods,
+                "breakdown": self.breakdown, "claim": claim, "computed": computed,
+                "verdict": "holds" if self.holds else "fails", "holds": self.holds, "reason": self.reason,
+                "source": {"id": self.source, "at": self.at, "citation": self.citation or self.source},
+                "file": self.file, "line": self.line, "column": self.column, "published_text": self.text}
 
 
 @dataclass
@@ -59,9 +93,20 @@ class ChangeAlert:
     relative: float | None       # None when the previous value is 0
     limit: str                   # the limit that was passed, e.g. "±20 %" or "±5 procentenheter"
     message: str
+    id: str = ""                 # stable: change/<indicator>/<period>/<breakdown or total>
+    file: str = ""               # where the limit is declared: the indicator's change_alert (or its id)
+    line: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            where = ",".join(f"{k}={v}" for k, v in self.breakdown.items()) or "total"
+            self.id = f"change/{self.indicator}/{self.period}/{where}"
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+FORMAT = 2  # of check.json: figures with claim, computed, verdict, id, source and place; provenance
 
 
 @dataclass
@@ -69,6 +114,7 @@ class CheckResult:
     figures: list[FigureCheck] = field(default_factory=list)
     changes: list[ChangeAlert] = field(default_factory=list)
     data: list[DataIssue] | None = None   # every data check of the model (engine.datacheck); None: not run
+    provenance: Provenance | None = None  # what the check was computed from (engine.provenance)
 
     @property
     def failed(self) -> list[FigureCheck]:
@@ -82,7 +128,9 @@ class CheckResult:
     def as_dict(self) -> dict:
         data = None if self.data is None else {"checks": len(self.data), "breached": len(self.breaches),
                                                "results": [d.as_dict() for d in self.data]}
-        return {"summary": {"figures": len(self.figures), "hold": len(self.figures) - len(self.failed),
+        return {"format": FORMAT,
+                "provenance": None if self.provenance is None else self.provenance.as_dict(),
+                "summary": {"figures": len(self.figures), "hold": len(self.figures) - len(self.failed),
                             "fail": len(self.failed), "change_alerts": len(self.changes),
                             "data_checks": None if self.data is None else len(self.data),
                             "data_breaches": None if self.data is None else len(self.breaches)},
@@ -172,8 +220,95 @@ def _claim(figure: PublishedFigure, unit: str) -> str:
     return f"inom ±{format_number(figure.tolerance, 'share', 0)} av året före"
 
 
+def number(value) -> int | float | None:
+    """An exact value as a JSON number: an int when whole, else the nearest float."""
+    if value is None:
+        return None
+    value = Fraction(value) if not isinstance(value, Fraction) else value
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def plain(value) -> str:
+    """A number as in JSON, for reasons: 8306, 0.575, 1285.5 (at most 6 significant digits, never an exponent)."""
+    shown = number(value)
+    if shown is None:
+        return "null"
+    if isinstance(shown, int):
+        return str(shown)
+    text = f"{shown:.6g}"
+    return f"{shown:.6f}".rstrip("0").rstrip(".") if "e" in text else text
+
+
+Bounds = tuple[Fraction | None, bool, Fraction | None, bool]
+
+
+def bounds(figure: PublishedFigure) -> Bounds | None:
+    """(low, low included, high, high included): where the value of a one-period claim must lie, exactly.
+
+    None for claims between periods (lower_than, higher_than, increasing, within_relative).
+    58 % published as value 0.58, precision 0.01 is [0.575, 0.585).
+    """
+    def exact(x) -> Fraction:
+        return Fraction(str(x))
+    holds = figure.holds
+    if holds == "rounds_to":
+        half = exact(figure.precision) / 2
+        return exact(figure.value) - half, True, exact(figure.value) + half, False
+    if holds == "above":
+        return exact(figure.value), False, None, False
+    if holds == "below":
+        return None, False, exact(figure.value), False
+    if holds == "between":
+        return exact(figure.min), True, exact(figure.max), True
+    if holds == "about":
+        return exact(figure.value) - exact(figure.tolerance), True, exact(figure.value) + exact(figure.tolerance), True
+    return None
+
+
+def _within(value: Fraction, limits: Bounds) -> bool:
+    low, low_in, high, high_in = limits
+    return (low is None or (low <= value if low_in else low < value)) and \
+        (high is None or (value <= high if high_in else value < high))
+
+
+def _needs(limits: Bounds) -> str:
+    """'0.575 <= value < 0.585', 'value > 0.5'."""
+    low, low_in, high, high_in = limits
+    if high is None:
+        return f"value {'>=' if low_in else '>'} {plain(low)}"
+    text = "value" if low is None else f"{plain(low)} {'<=' if low_in else '<'} value"
+    return f"{text} {'<=' if high_in else '<'} {plain(high)}"
+
+
+def claim_dict(figure: PublishedFigure) -> dict:
+    """The claim as numbers for check.json: its kind and declared values, and the exact bounds it allows."""
+    limits = bounds(figure)
+    shown = None if limits is None else {"min": number(limits[0]), "min_inclusive": limits[1],
+                                         "max": number(limits[2]), "max_inclusive": limits[3]}
+    return {"kind": figure.holds, "value": figure.value, "precision": figure.precision, "min": figure.min,
+            "max": figure.max, "tolerance": figure.tolerance, "compare_to": figure.compare_to, "bounds": shown}
+
+
+def computed_dict(figure: PublishedFigure, unit: str, rows: dict[str, list[dict] | None]) -> dict:
+    """The computed value as numbers (a share as a fraction, with its numerator and denominator); a claim over
+    several periods also has `values` per period."""
+    def one(period: str) -> dict:
+        row = _find(rows.get(period), figure.breakdown)
+        return {"value": number(_exact(row, unit)), "numerator": None if row is None else row.get("numerator"),
+                "denominator": None if row is None else row.get("denominator")}
+    periods = figure.needed_periods
+    result = one(periods[0])
+    if len(periods) > 1:
+        result["values"] = {p: one(p)["value"] for p in periods}
+    return result
+
+
 def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict] | None]) -> tuple[bool, str, str, float | None]:
-    """(holds, reason, computed text, computed value) for one figure; `rows` maps period → rows."""
+    """(holds, reason, computed text, computed value) for one figure; `rows` maps period → rows.
+
+    The reason is English with numbers as in JSON (decimal point, shares as fractions):
+    "needs 0.575 <= value < 0.585, computed 0.5851".
+    """
     holds, breakdown = figure.holds, figure.breakdown
     periods = figure.needed_periods
     values = {p: _exact(_find(rows.get(p), breakdown), unit) for p in periods}
@@ -188,37 +323,27 @@ def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict] | None])
         return False, f"not computable for {', '.join(missing)}: {what}", computed, first_float
     exact = {p: v for p, v in values.items() if v is not None}  # every period: none is missing
     assert first is not None
-    if holds == "rounds_to":
-        published, half = Fraction(str(figure.value)), Fraction(str(figure.precision)) / 2
-        ok = published - half <= first < published + half
-        return ok, "" if ok else f"does not round to the published figure (needs [{float(published - half):g}, " \
-                                 f"{float(published + half):g}))", computed, first_float
-    if holds in ("above", "below", "about", "between"):
-        if holds == "above":
-            ok, need = first > Fraction(str(figure.value)), f"needs > {figure.value:g}"
-        elif holds == "below":
-            ok, need = first < Fraction(str(figure.value)), f"needs < {figure.value:g}"
-        elif holds == "between":
-            ok = Fraction(str(figure.min)) <= first <= Fraction(str(figure.max))
-            need = f"needs {figure.min:g} to {figure.max:g}"
-        else:
-            ok = abs(first - Fraction(str(figure.value))) <= Fraction(str(figure.tolerance))
-            need = f"needs {figure.value:g} ± {figure.tolerance:g}"
-        return ok, "" if ok else need, computed, first_float
+    limits = bounds(figure)
+    if limits is not None:
+        ok = _within(first, limits)
+        return ok, "" if ok else f"needs {_needs(limits)}, computed {plain(first)}", computed, first_float
     if holds in ("lower_than", "higher_than"):
         assert figure.compare_to is not None  # required with lower_than and higher_than
         other = exact[figure.compare_to]
         ok = first < other if holds == "lower_than" else first > other
-        return ok, "" if ok else f"{periods[0]} is not {holds.replace('_', ' ')} {figure.compare_to}", \
-            computed, first_float
+        sign = "<" if holds == "lower_than" else ">"
+        return ok, "" if ok else f"needs value({periods[0]}) {sign} value({figure.compare_to}), computed " \
+                                 f"{plain(first)} and {plain(other)}", computed, first_float
     ordered = [exact[p] for p in periods]
+    steps = list(pairwise(zip(periods, ordered, strict=True)))
     if holds == "increasing":
-        bad = [f"{a}→{b}" for (a, x), (b, y) in pairwise(zip(periods, ordered, strict=True)) if y <= x]
-        return not bad, "" if not bad else "does not rise " + ", ".join(bad), computed, first_float
+        bad = [f"{a}→{b} from {plain(x)} to {plain(y)}" for (a, x), (b, y) in steps if y <= x]
+        return not bad, "" if not bad else "does not rise: " + ", ".join(bad), computed, first_float
     tol = Fraction(str(figure.tolerance))
-    bad = [f"{b} vs {a}" for (a, x), (b, y) in pairwise(zip(periods, ordered, strict=True))
-           if x == 0 or abs(y - x) > tol * abs(x)]
-    return not bad, "" if not bad else f"moved more than ±{float(tol):.0%}: " + ", ".join(bad), computed, first_float
+    bad = [f"{a}→{b} from {plain(x)} to {plain(y)}" + (f" (relative change {plain((y - x) / abs(x))})" if x else "")
+           for (a, x), (b, y) in steps if x == 0 or abs(y - x) > tol * abs(x)]
+    return not bad, "" if not bad else f"needs a relative change of at most {plain(tol)} per step: " \
+        + ", ".join(bad), computed, first_float
 
 
 def check_figures(catalogue: Catalogue, figures: list[tuple[str, PublishedFigure]],
@@ -230,8 +355,13 @@ def check_figures(catalogue: Catalogue, figures: list[tuple[str, PublishedFigure
         ok, reason, computed, value = hold(figure, unit, by_period)
         own = figure.own_periods
         label = own[0] if len(own) == 1 else f"{own[0]}–{own[-1]}"
+        where = figure.position
         result.append(FigureCheck(ind, label, dict(figure.breakdown), _claim(figure, unit), computed, ok, reason,
-                                  figure.text, figure.source, str(figure.position), value, figure.needed_periods))
+                                  figure.text, figure.source, str(where), value, figure.needed_periods,
+                                  id=figure.id, at=figure.at,
+                                  citation=catalogue.project.citation(figure.source, figure.at),
+                                  claim=claim_dict(figure), detail=computed_dict(figure, unit, by_period),
+                                  file=where.file, line=where.line, column=where.col))
     return result
 
 
@@ -285,38 +415,81 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
             message = (f"{ind} {period} {where}: {_show(old, unit)} → {_show(new, unit)}, change "
                        f"{'+' if change >= 0 else '−'}{_amount(abs(change), unit, 1)}{rel} since {previous}, "
                        f"more than {' and '.join(passed)}")
+            declared = _limit_position(catalogue, ind)
             alerts.append(ChangeAlert(ind, period, previous, row["breakdown"], float(old), float(new), float(change),
-                                      None if relative is None else float(relative), " and ".join(passed), message))
+                                      None if relative is None else float(relative), " and ".join(passed), message,
+                                      file=declared.file, line=declared.line))
     return alerts
+
+
+def _limit_position(catalogue: Catalogue, indicator_id: str) -> Position:
+    """Where an indicator's change limit is declared: its own `change_alert`, else its id (the project's limit)."""
+    doc = catalogue.documents.get(indicator_id)
+    if doc is None:
+        return Position(catalogue.get(indicator_id).info.file)
+    return doc.key_pos(("change_alert",) if "change_alert" in doc.data else ("id",))
 
 
 # ---------------------------------------------------------------- CI formats
 
 
-def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
-    """JUnit XML: one test case per figure (a failure when it does not hold); alerts as system-err.
+def _properties(parent: ET.Element, values: dict[str, object]) -> None:
+    """<properties> with one <property name= value=/> per value that is set."""
+    shown = {k: v for k, v in values.items() if v is not None and v != ""}
+    if shown:
+        properties = ET.SubElement(parent, "properties")
+        for key, value in shown.items():
+            ET.SubElement(properties, "property", name=key, value=str(value))
 
-    The data checks are a second suite ("data-checks"): one test case per check of the model,
-    a failure when rows break it; one skipped case when they were not run.
+
+def _place(case_attributes: dict[str, str], file: str, line: int) -> dict[str, str]:
+    """`file` (relative to the repository root, as GitLab and GitHub annotations read it) and `line`."""
+    if file:
+        case_attributes["file"] = file
+    if line:
+        case_attributes["line"] = str(line)
+    return case_attributes
+
+
+def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
+    """JUnit XML for CI, three suites, each test case placed with `file` and `line`:
+
+    - "published-figures": one test case per figure (classname published.<indicator>, name
+      "<figure id>: <claim>"), a failure when it does not hold; its properties say the
+      source, citation, period, breakdown, published and computed value. The suite's
+      properties are the provenance (engine.provenance, flattened: engine.version, ...).
+    - "data-checks": one test case per check of the model, a failure when rows break it;
+      one skipped case when they were not run.
+    - "change-alerts": one test case per alert, skipped with the alert as its message: shown
+      by CI, never failing.
     """
     suite = ET.Element("testsuite", name=name, tests=str(len(result.figures)), failures=str(len(result.failed)),
                        errors="0", skipped="0")
+    if result.provenance is not None:
+        _properties(suite, dict(result.provenance.flat()))
     for f in result.figures:
-        where = "".join(f" {k}={v}" for k, v in f.breakdown.items())
-        case = ET.SubElement(suite, "testcase", classname=f"published.{f.indicator}",
-                             name=f"{f.period}{where}: {f.published}", file=f.position.split(":")[0])
+        case = ET.SubElement(suite, "testcase", _place({"classname": f"published.{f.indicator}",
+                                                        "name": f"{f.id}: {f.published}"}, f.file, f.line))
+        computed = f.detail.get("value", f.value)
+        _properties(case, {"figure_id": f.id, "indicator": f.indicator, "source": f.source, "source.at": f.at,
+                           "citation": f.citation, "period": f.period,
+                           "breakdown": ",".join(f"{k}={v}" for k, v in f.breakdown.items()) or "total",
+                           "claim": f.claim.get("kind"), "published": f.published, "published_text": f.text,
+                           "computed": f.computed, "computed_value": "null" if computed is None else plain(computed),
+                           "verdict": "holds" if f.holds else "fails"})
         if not f.holds:
-            failure = ET.SubElement(case, "failure", message=f"{f.reason}; computed {f.computed}",
-                                    type="PublishedFigureDoesNotHold")
-            failure.text = f"{f.position}: published '{f.text}' ({f.source}); computed {f.computed}: {f.reason}"
+            failure = ET.SubElement(case, "failure", message=f.reason, type="PublishedFigureDoesNotHold")
+            failure.text = (f"{f.position}: published '{f.text}' ({f.short_source}); computed {f.computed}: "
+                            f"{f.reason}")
         out = ET.SubElement(case, "system-out")
-        out.text = f"published {f.published} ({f.text}); computed {f.computed}; source {f.source}"
-    if result.changes:
-        err = ET.SubElement(suite, "system-err")
-        err.text = "\n".join(f"change alert: {c.message}" for c in result.changes)
-    root = ET.Element("testsuites")
+        out.text = f"published {f.published} ({f.text}); computed {f.computed}; source {f.citation or f.source}"
+    root = ET.Element("testsuites", name="indicators check")
     root.append(suite)
     root.append(_data_suite(result.data))
+    root.append(_change_suite(result.changes))
+    suites = root.findall("testsuite")
+    for counter in ("tests", "failures", "errors", "skipped"):
+        root.set(counter, str(sum(int(s.get(counter, "0")) for s in suites)))
     for element in root.iter():  # a control character in a published text or a data value is not XML 1.0
         element.text = None if element.text is None else xml_safe(element.text)
         for key, value in element.attrib.items():
@@ -325,12 +498,29 @@ def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _change_suite(changes: list[ChangeAlert]) -> ET.Element:
+    """Change alerts as skipped test cases: CI lists them with their message, and none fails the run."""
+    suite = ET.Element("testsuite", name="change-alerts", tests=str(len(changes)), failures="0", errors="0",
+                       skipped=str(len(changes)))
+    for c in changes:
+        case = ET.SubElement(suite, "testcase", _place({"classname": f"change.{c.indicator}", "name": c.id},
+                                                       c.file, c.line))
+        _properties(case, {"alert_id": c.id, "indicator": c.indicator, "period": c.period,
+                           "previous_period": c.previous_period, "before": plain(c.before), "after": plain(c.after),
+                           "change": plain(c.absolute),
+                           "relative_change": None if c.relative is None else plain(c.relative), "limit": c.limit})
+        skipped = ET.SubElement(case, "skipped", message=f"change alert: {c.message}")
+        skipped.text = f"change alert (a warning, not a failure): {c.message}"
+    return suite
+
+
 def _data_suite(data: list[DataIssue] | None) -> ET.Element:
     """The data checks as JUnit test cases, a suite of their own after the published figures."""
     if data is None:
         suite = ET.Element("testsuite", name="data-checks", tests="1", failures="0", errors="0", skipped="1")
         case = ET.SubElement(suite, "testcase", classname="data", name="consistency rules of the data model")
-        ET.SubElement(case, "skipped", message="not run (--no-data-checks)")
+        skipped = ET.SubElement(case, "skipped", message="not run (--no-data-checks)")
+        skipped.text = "the data was not checked against the data model's consistency rules (--no-data-checks)"
         return suite
     failed = [d for d in data if d.breaches]
     suite = ET.Element("testsuite", name="data-checks", tests=str(len(data)), failures=str(len(failed)),

@@ -137,7 +137,23 @@ def _emit(text: str, out: Path | None, fmt: str = "table") -> None:
         echo(text, nl=False, machine=fmt != "table")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group, keeping the arguments it was given: outputs record the command line (provenance)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["indicators.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def command_line() -> str:
+    """The command as typed (`indicators check --data ...`), quoted for a POSIX shell, for the provenance."""
+    import shlex
+    context = click.get_current_context(silent=True)
+    args = context.find_root().meta.get("indicators.argv", sys.argv[1:]) if context is not None else sys.argv[1:]
+    return shlex.join(["indicators", *map(str, args)])
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Declarative indicators for official statistics: validate, compile, run, test and check them, and write
     the yearly report."""
@@ -239,13 +255,12 @@ def explain(indicator_id, lang, indicators_dir):
 def compile_(indicator_id, period, dialect, indicators_dir):
     """Print the SQL that computes an indicator for a period."""
     catalogue = _catalogue(indicators_dir, versions=False)
-    (parsed,) = api.periods([period])
+    api.periods([period])  # a bad period is E_PERIOD, before anything is compiled
     sql = api.compile_indicator(catalogue, indicator_id, period, dialect)
     bound = catalogue.get(indicator_id)
     title = " ".join(bound.info.title["sv"].split())  # a line break would end the SQL comment
-    echo(f"-- {bound.id} version {bound.info.version}: {title}\n"
-               f"-- period {parsed.label} = {parsed.first} .. {parsed.last}, dialect {dialect}, "
-               f"from {Path(bound.file).name}")
+    echo(f"-- {bound.id} version {bound.info.version}: {title}")
+    echo(api.compile_header(catalogue, indicator_id, period, dialect, command_line()), nl=False)
     echo(sql + ";", machine=True)
 
 
@@ -285,20 +300,41 @@ def snapshots(indicator_ids, update, directory, indicators_dir):
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (atomically) instead of stdout.")
 @click.option("--no-data-checks", is_flag=True, help="Skip checking the data against the model's consistency rules.")
+@click.option("--bare", is_flag=True,
+              help="JSON: write the bare list of rows (the format before provenance) instead of "
+                   "{\"provenance\": ..., \"rows\": [...]}; CSV: no *.provenance.json beside --out.")
 @mapping_option
 @indicators_option
 @friendly
-def run(data, periods, ids, fmt, out, no_data_checks, mapping, indicators_dir):
-    """Compute indicators on a dataset."""
-    _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
-    _check_outputs([out])
+def run(data, periods, ids, fmt, out, no_data_checks, bare, mapping, indicators_dir):
+    """Compute indicators on a dataset. JSON holds the provenance beside the rows; CSV written to --out F.csv gets
+    it in F.provenance.json beside it."""
+    sidecar = provenance_sidecar(out) if fmt == "csv" and not bare else None
+    _refuse_inputs([("--out", out), ("--out (its provenance)", sidecar)], data, mapping, indicators_dir)
+    _check_outputs([out, sidecar])
     catalogue = _catalogue(indicators_dir, versions=False)
     with Progress("computing") as progress:
-        rows = api.run(catalogue, data, list(periods), list(ids) or None, progress, mapping)
-    if not no_data_checks:
-        _data_warnings(catalogue, data, mapping)
-    text = as_json(rows) if fmt == "json" else as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
+        result = api.run_with_provenance(catalogue, data, list(periods), list(ids) or None, progress, mapping,
+                                         data_checks=not no_data_checks, command=command_line())
+    _data_warnings(result.breaches, data)
+    rows = result.rows
+    if fmt == "json":
+        text = as_json(rows) if bare else json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
     _emit(text, out, fmt)
+    if sidecar is not None and result.provenance is not None:
+        _write_output(sidecar, json.dumps({"format": 2, "provenance": result.provenance.as_dict(),
+                                           "describes": out.name}, ensure_ascii=False, indent=2) + "\n",
+                      "the provenance")
+        echo(f"wrote {sidecar}", err=True)
+
+
+def provenance_sidecar(out: Path | None) -> Path | None:
+    """`F.provenance.json` beside a CSV written to `--out F.csv` (none for stdout, a pipe or a device)."""
+    if out is None or (out.exists() and not out.is_file()):
+        return None
+    return out.with_name((out.stem if out.suffix.lower() == ".csv" else out.name) + ".provenance.json")
 
 
 @main.command()
@@ -327,49 +363,68 @@ def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir):
 
 @main.command()
 @click.option("--data", "data", required=True, type=DATA_PATH)
-@click.option("--period", "periods", multiple=True, required=True)
+@click.option("--period", "periods", multiple=True, required=True,
+              help="Repeatable: the periods whose rows are compared (a changed indicator's published figures are "
+                   "held for the periods they name).")
 @click.option("--indicator", "ids", multiple=True, help="Repeatable; default: every indicator of either version.")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None, help="The catalogue folder to compare with.")
 @click.option("--rev", default=None, help="Compare with the catalogue at this git revision (e.g. HEAD, main).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              help="table (default), json (the whole diff), or markdown (a merge-request comment).")
+@click.option("--accept", "accepted", multiple=True, metavar="FIGURE_ID",
+              help="Repeatable: a published figure (its stable id) whose changed verdict is intended.")
+@click.option("--accept-all", is_flag=True, help="Every changed verdict of a published figure is intended.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here (atomically) instead of stdout.")
 @mapping_option
 @indicators_option
 @friendly
-def diff(data, periods, ids, baseline, rev, fmt, mapping, indicators_dir):
-    """What a change does to the numbers: every row that differs from a baseline catalogue."""
+def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapping, indicators_dir):
+    """What a change does to the numbers and the published figures, against a baseline catalogue.
+
+    Per changed definition: why it changed, its version (a changed meaning without a raised
+    version is reported), each published figure's verdict before and after, the changed rows,
+    and the YAML and compiled-SQL diffs. Exit 1 when a published figure's verdict changed and
+    is not accepted (--accept FIGURE_ID, --accept-all).
+    """
     from .catalogue import default_indicators_dir
-    from .diff import baseline_folder
+    from .diff import as_markdown, as_table, baseline_folder
     if (baseline is None) == (rev is None):
         raise click.UsageError("give exactly one of --baseline DIR or --rev REVISION")
+    _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
+    _check_outputs([out])
     catalogue = _catalogue(indicators_dir, versions=False)
+    label = rev if rev is not None else str(baseline)
     holder = None
     try:
         if rev is not None:
             holder = baseline_folder(indicators_dir or default_indicators_dir(), rev)
             baseline = Path(holder.name) / "catalogue"
         before = api.checked_catalogue(baseline, versions=False, lenient=api.BASELINE_LENIENT)
-        changes = api.diff(catalogue, before, data, list(periods), list(ids) or None, mapping)
+        with Progress("computing") as progress:
+            result = api.diff(catalogue, before, data, list(periods), list(ids) or None, mapping, list(accepted),
+                              accept_all, progress, label)
     finally:
         if holder is not None:
             holder.cleanup()
             outputs.release(holder.name)
-    if fmt == "json":
-        echo_json(json.dumps([c.as_dict() for c in changes], ensure_ascii=False, indent=2))
-        return
-    if not changes:
-        echo("no differences: every row is the same in both versions", err=True)
-        return
-    def show(row, unit):
-        if row is None:
-            return "(ingen rad)"
-        return f"{format_number(row['value'], unit, 3 if unit == 'share' else None)} (n={row['n']})"
+    if fmt == "table" and result.empty and out is None:
+        echo(result.summary_line(), err=True)
+    else:
+        text = (json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
+                else as_markdown(result) if fmt == "markdown" else as_table(result))
+        _emit(text, out, fmt)
+    if result.blocking:
+        ids_given = " ".join(f"--accept {f.id}" for f in result.blocking)
+        echo(str(Diagnostic(Position(str(catalogue.directory)), "E_VERDICT_CHANGED",
+                            f"{len(result.blocking)} published figure(s) changed verdict: "
+                            + ", ".join(f"{f.id} ({_verdict_word(f.old_holds)} → {_verdict_word(f.new_holds)})"
+                                        for f in result.blocking),
+                            f"if the change is intended, accept it: {ids_given} (or --accept-all)")), err=True)
+        sys.exit(1)
 
-    body = []
-    for c in changes:
-        unit = (catalogue.indicators.get(c.indicator) or before.indicators[c.indicator]).info.unit
-        body.append([c.indicator, c.period, breakdown_label(catalogue, c.breakdown), show(c.before, unit),
-                     show(c.after, unit)])
-    echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Före", "Efter"], body), nl=False)
+
+def _verdict_word(holds: bool | None) -> str:
+    return "absent" if holds is None else "holds" if holds else "fails"
 
 
 class Progress:
@@ -380,6 +435,9 @@ class Progress:
         self.bar: ProgressBar[str] | None = None
 
     def __call__(self, item: str, detail: str, done: int, total: int) -> None:
+        if self.bar is not None and total != self.bar.length:  # the next step of several (docs: check, attrition)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
         if self.bar is None:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
                                          item_show_func=lambda text: text)
@@ -394,8 +452,8 @@ class Progress:
             self.bar.__exit__(*exc)
 
 
-def _data_warnings(catalogue, data, mapping) -> None:
-    for issue in api.check_data(catalogue, data, mapping):
+def _data_warnings(breaches, data) -> None:
+    for issue in breaches:
         echo(f"{data}: W_DATA_RULE {issue.entity}: {issue.breaches} row(s): {issue.message} "
                    f"(e.g. keys {', '.join(map(str, issue.examples))})\n"
                    f"    hint: the numbers below are computed from data that breaks the model; "
@@ -493,7 +551,7 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
         result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping,
-                           data_checks=not no_data_checks)
+                           data_checks=not no_data_checks, command=command_line())
     document = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
     if junit:
         _write_output(junit, junit_xml(result), "JUnit XML")
@@ -502,10 +560,9 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
     if fmt == "json":
         echo_json(document, nl=False)
     else:
-        body = [[f.indicator, f.period, breakdown_label(catalogue, f.breakdown), f.published, f.computed,
-                 "ja" if f.holds else "NEJ", f.source] for f in result.figures]
-        echo(aligned(["Indikator", "Period", "Redovisningsgrupp", "Publicerat", "Beräknat", "Stämmer", "Källa"],
-                           body), nl=False)
+        body = [[f.id, breakdown_label(catalogue, f.breakdown), f.published, f.computed,
+                 "ja" if f.holds else "NEJ", f.short_source] for f in result.figures]
+        echo(aligned(["Figur", "Redovisningsgrupp", "Publicerat", "Beräknat", "Stämmer", "Källa"], body), nl=False)
     for c in result.changes:
         echo(f"W_CHANGE {c.message}", err=True)
     for f in result.failed:
@@ -551,7 +608,7 @@ def report(data, year, compare, formats, out, publish_despite_breaches, mapping,
     compare = api.PREVIOUS_YEAR if compare is None else compare
     with Progress("computing") as progress:
         built = api.report(catalogue, data, year, compare, progress, mapping,
-                           publish_despite_breaches=publish_despite_breaches)
+                           publish_despite_breaches=publish_despite_breaches, command=command_line())
     render: dict[str, Callable[[Report], str | bytes]] = {
         "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
     files = {f"aterrapportering_{year}.{fmt}": render[fmt](built) for fmt in chosen}
@@ -567,6 +624,29 @@ def report(data, year, compare, formats, out, publish_despite_breaches, mapping,
     if built.data_breaches:
         echo(f"published despite {len(built.data_breaches)} breached consistency rule(s) of the data model "
              "(--publish-despite-breaches): the report's method section states them", err=True)
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The folder to write the site into.")
+@click.option("--data", "data", default=None, type=DATA_PATH,
+              help="Also show the check's verdicts and each indicator's attrition on this dataset.")
+@click.option("--year", default=None,
+              help="Show each indicator's SQL (and attrition) for its report period of this year (default: the latest "
+                   "period it published figures for).")
+@mapping_option
+@indicators_option
+@friendly
+def docs(out, data, year, mapping, indicators_dir):
+    """Write the catalogue as a static, offline HTML site: an index with search and filters, a page per indicator
+    (explanation, YAML, SQL per dialect, golden fixture, published figures, history, lineage), the model, the
+    sources."""
+    _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
+    _check_outputs([], [out])
+    catalogue = _catalogue(indicators_dir, versions=False)
+    with Progress("computing") as progress:
+        written = api.docs(catalogue, out, data, year, mapping, progress if data is not None else None)
+    pages = sum(1 for p in written if p.suffix == ".html")
+    echo(f"wrote {pages} page(s) into {out}; open {out / 'index.html'}", err=True)
 
 
 @main.command("check-data")

@@ -176,17 +176,25 @@ def write_set(folder: Path, files: dict[str, bytes]) -> list[Path]:
     """Write `files` ({name: content}) into `folder` as one set (see the module docstring); the paths written.
 
     An existing target that is not a regular file (a link, a pipe, a device) is written
-    through by present.write_atomic after the set, as a single file would be.
+    through by present.write_atomic after the set, as a single file would be. A name may
+    hold subfolders (`indicators/x.html`, relative, without `..`): they are made as needed.
     """
     from .present import write_atomic
     folder.mkdir(parents=True, exist_ok=True)
     targets = {name: folder / name for name in files}
+    for name in files:
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or ".." in parts:
+            raise ValueError(f"not a name inside the folder: {name!r}")
+        if len(parts) > 1:
+            targets[name].parent.mkdir(parents=True, exist_ok=True)
     special = {n for n, p in targets.items() if os.path.lexists(p) and not stat.S_ISREG(os.lstat(p).st_mode)}
     regular = [n for n in files if n not in special]
-    staging = temporary_folder(folder, next(iter(files), "set"))
+    staging = temporary_folder(folder, Path(next(iter(files), "set")).name)
     try:
         for name in regular:
             path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "wb") as handle:
                 handle.write(files[name])
                 handle.flush()

@@ -14,6 +14,7 @@ from fractions import Fraction
 from .catalogue import Catalogue
 from .disclosure import suppression
 from .present import NO_VALUE, format_number, round_half_up
+from .provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Report:
     notes: list[str] = field(default_factory=list)   # method notes shown at the end (Swedish)
     data_breaches: list = field(default_factory=list)  # consistency rules the data breaks (engine.datacheck.
                                                         # DataIssue), published anyway (--publish-despite-breaches)
+    provenance: Provenance | None = None  # what it was computed from (engine.provenance): the method section
 
     def cells(self) -> list[Cell]:
         """Every table cell of the report (both periods), e.g. to count the suppressed ones."""
@@ -288,7 +290,8 @@ def breach_notes(breaches) -> list[str]:
 
 
 def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], year: str, compare: str | None,
-                 dataset: str, catalogue_version: str, generated: str, checks=None, breaches=None) -> Report:
+                 dataset: str, catalogue_version: str, generated: str, checks=None, breaches=None,
+                 provenance: Provenance | None = None) -> Report:
     """The report of `year` (beside `compare`) from computed rows, with disclosure control applied.
 
     `breaches` (engine.datacheck.DataIssue) are consistency rules the data breaks, published
@@ -340,7 +343,7 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
     ]
     stated = breach_notes(breaches)
     return Report(catalogue.project.title["sv"], year, compare, dataset, catalogue_version, generated, threshold,
-                  list(sections.values()), stated + notes, list(breaches or []))
+                  list(sections.values()), stated + notes, list(breaches or []), provenance)
 
 
 def catalogue_version(catalogue: Catalogue) -> str:

@@ -29,6 +29,7 @@ from datetime import datetime
 import xlsxwriter
 
 from .present import format_number
+from .provenance import HASH_LIMIT
 from .report import NO_VALUE, SUPPRESSED, Cell, Chart, Line, Report, ReportIndicator, Section
 
 DIMENSION_TITLES = {"kon": "Kön", "ersattning": "Ersättning", "behovsgrupp": "Behovsgrupp",
@@ -113,6 +114,66 @@ def table_caption(indicator: ReportIndicator) -> str:
     unit = capitalised(indicator.unit_label)
     periods = indicator.period + (f" och {indicator.compare_period}" if indicator.compare_period else "")
     return f"{unit}, {periods}"
+
+
+PROVENANCE_TITLE = "Om beräkningen"
+
+
+def _bytes(size: int | None) -> str:
+    if size is None:
+        return "okänd storlek"
+    return f"{format_number(size)} byte" + (f" ({format_number(size / 2**20, 'count', 1)} MiB)" if size >= 2**20
+                                            else "")
+
+
+def provenance_facts(report: Report) -> list[tuple[str, str]]:
+    """What the report was computed from, in Swedish (engine.provenance): engine, commit, catalogue, dataset,
+    data checks, disclosure control, command and time; empty when the report carries no provenance."""
+    p = report.provenance
+    if p is None:
+        return []
+    engine, catalogue, data = p.engine, p.catalogue, p.dataset or {}
+    commit = engine.get("git_commit") or "saknas (katalogen ligger inte i ett git-arkiv)"
+    if engine.get("git_dirty"):
+        commit += " (katalogen har ändringar som inte är incheckade)"
+    if data.get("sha256"):
+        digest = f"SHA-256 {data['sha256']}"
+    elif (data.get("size_bytes") or 0) > HASH_LIMIT:
+        digest = (f"ingen kontrollsumma: större än {HASH_LIMIT // 2**20} MiB, tabellernas antal rader "
+                  "identifierar den")
+    else:
+        digest = "ingen kontrollsumma: filen kunde inte läsas"
+    dataset = ", ".join([str(data.get("path", report.dataset)), _bytes(data.get("size_bytes")),
+                         f"ändrad {data.get('modified') or 'okänt när'}", digest])
+    tables = "; ".join(f"{name} {format_number(t['rows'])}" for name, t in (data.get("tables") or {}).items())
+    checks = p.data_checks
+    if not checks.get("run"):
+        checked = "inte körda"
+    else:
+        checked = f"{checks['checks']} kontroller av datamodellens konsistensregler, {checks['breached']} brutna"
+    disclosure = p.disclosure
+    shielded = (f"tillämpad, gräns {disclosure['threshold']} enheter" if disclosure.get("applied")
+                else f"inte tillämpad (gräns {disclosure['threshold']} enheter)")
+    facts = [("Motorversion", f"{engine['name']} {engine['version']}"), ("Git-commit", commit),
+             ("Katalogens kontrollsumma", f"{catalogue['hash']} ({catalogue['path']})"),
+             ("Datamängd", dataset)]
+    if tables:
+        facts.append(("Tabeller (antal rader)", tables))
+    facts += [("Datakontroller", checked), ("Röjandekontroll", shielded),
+              ("Kommando", p.command or "– (inte från kommandoraden)"), ("Skapad", p.generated_at)]
+    return facts
+
+
+def definition_rows(report: Report) -> list[tuple[str, str, str]]:
+    """(indicator id, version, semantic hash) of every definition in the report, in the report's order."""
+    known = report.provenance.catalogue.get("indicators", {}) if report.provenance is not None else {}
+    rows = []
+    for section in report.sections:
+        for indicator in section.indicators:
+            entry = known.get(indicator.id, {})
+            rows.append((indicator.id, str(entry.get("version", indicator.version)),
+                         str(entry.get("semantic_hash", "–"))))
+    return rows
 
 
 # --- SVG chart ------------------------------------------------------------------------
@@ -381,6 +442,11 @@ figure.chart svg { max-width: 100%; height: auto; }
 dl.legend { display: grid; grid-template-columns: 3rem 1fr; gap: .25rem .5rem; }
 dl.legend dt { font-weight: 600; text-align: center; }
 dl.legend dd { margin: 0; }
+dl.provenance { display: grid; grid-template-columns: 13rem 1fr; gap: .2rem .75rem; font-size: .9rem; }
+dl.provenance dt { font-weight: 600; }
+dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
+table.definitions { font-size: .85rem; }
+table.definitions td, table.definitions th { text-align: left; }
 footer { margin-top: 3rem; font-size: .85rem; color: #555; }
 @page { size: A4; margin: 18mm 16mm; }
 @media print {
@@ -489,7 +555,26 @@ def html_notes(report: Report) -> list[str]:
     out += ["<h3>Teckenförklaring</h3>", '<dl class="legend">']
     for sign, meaning in legend_entries(report.threshold):
         out += [f"<dt>{_e(sign)}</dt>", f"<dd>{_e(meaning)}</dd>"]
-    out += ["</dl>", "</section>"]
+    out.append("</dl>")
+    out += html_provenance(report)
+    out.append("</section>")
+    return out
+
+
+def html_provenance(report: Report) -> list[str]:
+    """The method section's account of what the report was computed from, and each definition's version."""
+    facts = provenance_facts(report)
+    if not facts:
+        return []
+    out = [f'<h3 id="om-berakningen">{_e(PROVENANCE_TITLE)}</h3>', '<dl class="provenance">']
+    for key, value in facts:
+        out += [f"<dt>{_e(key)}</dt>", f"<dd>{_e(value)}</dd>"]
+    out += ["</dl>", '<table class="definitions">', "<caption>Definitionernas versioner</caption>",
+            '<thead><tr><th scope="col">Indikator</th><th scope="col">Version</th>'
+            '<th scope="col">Semantisk kontrollsumma</th></tr></thead>', "<tbody>"]
+    out += [f'<tr><th scope="row">{_e(ident)}</th><td class="num">{_e(version)}</td><td><code>{_e(digest)}</code>'
+            "</td></tr>" for ident, version, digest in definition_rows(report)]
+    out += ["</tbody>", "</table>"]
     return out
 
 
@@ -577,6 +662,12 @@ def to_markdown(report: Report) -> str:
         out += [*(f"- {md(note)}" for note in report.notes), ""]
     out += ["Teckenförklaring:", ""]
     out += [f"- `{sign}` {md(meaning)}" for sign, meaning in legend_entries(report.threshold)]
+    facts = provenance_facts(report)
+    if facts:
+        out += ["", f"### {md(PROVENANCE_TITLE)}", ""]
+        out += [f"- **{md(key)}:** {md(value)}" for key, value in facts]
+        out += ["", "| Indikator | Version | Semantisk kontrollsumma |", "|:---|---:|:---|"]
+        out += [f"| {md(ident)} | {md(version)} | `{digest}` |" for ident, version, digest in definition_rows(report)]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -741,6 +832,22 @@ def xlsx_about(book: xlsxwriter.Workbook, report: Report, names: list[str], styl
         ws.write_string(row, 0, sign, styles.bold)
         ws.write_string(row, 1, meaning, styles.wrap)
         row += 1
+    facts = provenance_facts(report)
+    if facts:
+        row += 1
+        ws.write_string(row, 0, PROVENANCE_TITLE, styles.heading)
+        row += 1
+        for key, value in facts:
+            ws.write_string(row, 0, key, styles.bold)
+            ws.write_string(row, 1, value, styles.wrap)
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "Definitionernas versioner", styles.heading)
+        row += 1
+        for ident, version, digest in definition_rows(report):
+            ws.write_string(row, 0, ident, styles.bold)
+            ws.write_string(row, 1, f"version {version}, semantisk kontrollsumma {digest}", styles.wrap)
+            row += 1
 
 
 def _created(report: Report) -> datetime | None:

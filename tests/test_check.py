@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from engine import api
-from engine.check import CheckResult, FigureCheck, change_alerts, hold, junit_xml
+from engine.check import ChangeAlert, CheckResult, FigureCheck, change_alerts, claim_dict, hold, junit_xml
 from engine.diagnostics import Position
 from engine.info import PublishedFigure
 
@@ -109,13 +109,60 @@ def test_change_alerts_use_the_declared_limits(catalogue):
 def test_junit_has_one_case_per_figure_and_failures():
     good = FigureCheck("a", "2018", {}, "58 %", "58,10 %", True, "", "58 procent", "src", "indicators/a.yaml:3:5")
     bad = FigureCheck("b", "2018", {"kon": "K"}, "8 306", "8 000", False, "does not round", "8 306", "src",
-                      "indicators/b.yaml:9:5")
+                      "indicators/b.yaml:9:5", id="b/2018/kon=K/1", at="punkt 2")
     root = ET.fromstring(junit_xml(CheckResult([good, bad], [])))
     suite = root.find("testsuite")
     assert suite.get("tests") == "2" and suite.get("failures") == "1"
     failures = [c for c in suite.findall("testcase") if c.find("failure") is not None]
     assert [c.get("classname") for c in failures] == ["published.b"]
     assert "indicators/b.yaml:9:5" in failures[0].find("failure").text
+    # placed for CI annotations (GitLab reads file, GitHub's JUnit actions file and line), named by the stable id
+    assert (failures[0].get("file"), failures[0].get("line")) == ("indicators/b.yaml", "9")
+    assert failures[0].get("name") == "b/2018/kon=K/1: 8 306"
+    properties = {p.get("name"): p.get("value") for p in failures[0].findall("properties/property")}
+    assert properties["figure_id"] == "b/2018/kon=K/1" and properties["source"] == "src"
+    assert properties["source.at"] == "punkt 2" and properties["period"] == "2018"
+    assert properties["breakdown"] == "kon=K" and properties["published"] == "8 306"
+    assert properties["computed"] == "8 000" and properties["verdict"] == "fails"
+    assert failures[0].find("failure").get("message") == "does not round"
+
+
+def test_junit_shows_change_alerts_as_skipped_cases_that_do_not_fail():
+    alert = ChangeAlert("a", "2018", "2017", {}, 100.0, 130.0, 30.0, 0.3, "±20 %", "a 2018 total: 100 → 130",
+                        file="indicators/a.yaml", line=12)
+    root = ET.fromstring(junit_xml(CheckResult([], [alert])))
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    changes = suites["change-alerts"]
+    assert changes.get("skipped") == "1" and changes.get("failures") == "0"
+    (case,) = changes.findall("testcase")
+    assert case.get("name") == alert.id == "change/a/2018/total"
+    assert (case.get("file"), case.get("line")) == ("indicators/a.yaml", "12")
+    assert case.find("failure") is None and "a 2018 total: 100 → 130" in case.find("skipped").get("message")
+    assert "a 2018 total" in case.find("skipped").text  # GitLab shows the element's text
+    assert root.get("failures") == "0" and root.get("skipped") == "2"  # the alert, and the data checks not run
+
+
+@pytest.mark.parametrize("figure,unit,rows,reason", [
+    (FIG58, "share", {"2018": [share(585, 1000)]}, "needs 0.575 <= value < 0.585, computed 0.585"),
+    (fig(period="2018", holds="above", value=0.5), "share", {"2018": [share(1, 2)]},
+     "needs value > 0.5, computed 0.5"),
+    (fig(period="2018", holds="between", min=0.4, max=0.6), "share", {"2018": [share(61, 100)]},
+     "needs 0.4 <= value <= 0.6, computed 0.61"),
+    (fig(period="2018", value=823, precision=1), "days", {"2018": [number(1285.5)]},
+     "needs 822.5 <= value < 823.5, computed 1285.5"),
+    (fig(period="2018", holds="lower_than", compare_to="2017"), "count", {"2018": [number(12)], "2017": [number(11)]},
+     "needs value(2018) < value(2017), computed 12 and 11"),
+])
+def test_reasons_use_one_number_convention(figure, unit, rows, reason):
+    """English, decimal point, shares as fractions: the numbers of check.json, never Swedish formatting."""
+    assert hold(figure, unit, rows)[1] == reason
+
+
+def test_figure_claims_carry_exact_bounds():
+    assert claim_dict(FIG58)["bounds"] == {"min": 0.575, "min_inclusive": True, "max": 0.585, "max_inclusive": False}
+    assert claim_dict(fig(period="2018", holds="above", value=0.5))["bounds"] == \
+        {"min": 0.5, "min_inclusive": False, "max": None, "max_inclusive": False}
+    assert claim_dict(fig(periods=("2016", "2017"), holds="increasing"))["bounds"] is None
 
 
 def test_check_needs_data_and_known_periods(catalogue, tmp_path):
@@ -128,9 +175,23 @@ def test_check_needs_data_and_known_periods(catalogue, tmp_path):
 def test_check_json_shape(catalogue):
     result = api.check(catalogue, "fixtures/antal_kontaktmoten.yaml", ["2018"], ["antal_kontaktmoten"])
     doc = json.loads(json.dumps(result.as_dict()))
-    assert doc["summary"]["figures"] == 1
-    assert {"indicator", "period", "breakdown", "published", "computed", "holds", "source", "position"} \
-        <= set(doc["figures"][0])
+    assert doc["format"] == 2 and doc["summary"]["figures"] == 1
+    assert {"format", "provenance", "summary", "data_checks", "figures", "changes"} == set(doc)
+    figure = doc["figures"][0]
+    assert {"id", "indicator", "period", "periods", "breakdown", "claim", "computed", "verdict", "holds", "reason",
+            "source", "file", "line", "column", "published_text"} <= set(figure)
+    published = catalogue.get("antal_kontaktmoten").info.published[0]
+    assert figure["id"] == published.id == "antal_kontaktmoten/2018/total/1"
+    assert figure["claim"]["kind"] == "rounds_to" and figure["claim"]["value"] == published.value
+    assert isinstance(figure["claim"]["text"], str) and isinstance(figure["computed"]["text"], str)
+    # the fixture's few rows give 5 meetings, not the 597 published: the verdict and the reason say so in numbers
+    assert figure["computed"]["value"] == 5 and figure["verdict"] == "fails" and not figure["holds"]
+    assert figure["reason"] == "needs 596.5 <= value < 597.5, computed 5"
+    assert figure["claim"]["bounds"] == {"min": 596.5, "min_inclusive": True, "max": 597.5, "max_inclusive": False}
+    assert figure["source"] == {"id": published.source, "at": published.at,
+                                "citation": catalogue.project.citation(published.source, published.at)}
+    assert (figure["file"], figure["line"], figure["column"]) == \
+        (published.position.file, published.position.line, published.position.col)
 
 
 def test_a_move_of_exactly_the_limit_is_no_alert(catalogue):

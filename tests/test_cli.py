@@ -100,7 +100,7 @@ def test_run_json_csv_and_atomic_out(tmp_path):
     proc = cli("run", "--data", data, "--period", "2018", "--indicator", "antal_gemensamma_kartlaggningar",
                "--format", "json", "--out", out)
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(out.read_text("utf-8"))
+    rows = json.loads(out.read_text("utf-8"))["rows"]
     assert rows[0]["breakdown"] == {} and [p.name for p in out.parent.iterdir()] == ["rows.json"]
     proc = cli("run", "--data", data, "--period", "2018", "--indicator", "antal_gemensamma_kartlaggningar",
                "--format", "csv")
@@ -154,10 +154,11 @@ def test_diff_shows_what_a_definition_change_does(tmp_path):
     proc = cli("diff", "--data", data, "--period", "2018", "--indicators", changed, "--baseline", ROOT / "indicators",
                "--indicator", "andel_lamnat_sjukforsakringen_efter_insats", "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    changes = json.loads(proc.stdout)
+    changes = json.loads(proc.stdout)["rows"]
     total = next(c for c in changes if c["breakdown"] == {})
     assert total["after"]["numerator"] < total["before"]["numerator"]
     assert total["after"]["denominator"] == total["before"]["denominator"]
+    assert total["figures"] == ["andel_lamnat_sjukforsakringen_efter_insats/2018/total/1"]
     proc = cli("diff", "--data", data, "--period", "2018", "--rev", "HEAD",
                "--indicator", "andel_lamnat_sjukforsakringen_efter_insats")
     assert proc.returncode == 0 and "no differences" in proc.stderr

@@ -138,12 +138,12 @@ def test_out_never_replaces_a_folder_a_link_or_a_device(tmp_path):
     link = tmp_path / "link.json"
     link.symlink_to(target)
     assert cli(*args, "--out", link).returncode == 0
-    assert link.is_symlink() and target.read_text("utf-8").startswith("[")
+    assert link.is_symlink() and target.read_text("utf-8").startswith("{")
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
     assert cli(*args, "--out", fifo).returncode == 0
-    assert reader.communicate(timeout=30)[0].startswith("[")
+    assert reader.communicate(timeout=30)[0].startswith("{")
     assert not fifo.is_file()
 
 

@@ -182,8 +182,13 @@ def test_check_fails_on_a_breach_alone_and_writes_it_to_json_and_junit(small, tm
     breached = [r for r in document["data_checks"]["results"] if r["breaches"]]
     assert breached == [{"entity": "person", "check": "range:fodelsear", "message":
                          "fodelsear is outside its plausible range (1900 to 2099)", "breaches": 1, "examples": [2]}]
+    assert document["provenance"]["data_checks"] == {  # counts only: example keys stay out of the provenance
+        "run": True, "checks": document["summary"]["data_checks"], "breached": 1,
+        "breaches": [{"entity": "person", "check": "range:fodelsear", "rows": 1}]}
     suites = {s.get("name"): s for s in ET.parse(junit).getroot().findall("testsuite")}
-    assert set(suites) == {"published-figures", "data-checks"}
+    assert set(suites) == {"published-figures", "data-checks", "change-alerts"}
+    properties = {p.get("name"): p.get("value") for p in suites["published-figures"].findall("properties/property")}
+    assert properties["data_checks.breached"] == "1" and properties["data_checks.run"] == "true"
     data_suite = suites["data-checks"]
     assert data_suite.get("failures") == "1" and int(data_suite.get("tests")) == document["summary"]["data_checks"]
     failing = [c for c in data_suite.findall("testcase") if c.find("failure") is not None]
@@ -210,7 +215,8 @@ def test_check_without_data_checks_says_so_everywhere(small, tmp_path):
     _, output = invoke("check", "--data", db, "--indicators", folder, "--junit", junit, "--json", report,
                           "--no-data-checks")
     assert "E_DATA_RULE" not in output and "data checks skipped (--no-data-checks)" in output
-    assert json.loads(report.read_text("utf-8"))["data_checks"] is None
+    document = json.loads(report.read_text("utf-8"))
+    assert document["data_checks"] is None and document["provenance"]["data_checks"]["run"] is False
     data_suite = ET.parse(junit).getroot().findall("testsuite")[1]
     assert data_suite.get("skipped") == "1" and data_suite.find("testcase/skipped") is not None
 

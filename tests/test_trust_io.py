@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 
 import duckdb
 import pytest
+import yaml
 
 from conftest import MINIMAL, ROOT, SCHEMA_LINE
 from engine import api, load, outputs
@@ -396,6 +397,10 @@ def test_a_linked_file_in_the_baseline_revision_is_a_user_error(tmp_path):
     (repo / "cat").mkdir(parents=True)
     (repo / "shared").mkdir()
     shutil.copy(ROOT / "indicators" / "model.yaml", repo / "cat" / "model.yaml")
+    project = yaml.safe_load((ROOT / "indicators" / "project.yaml").read_text("utf-8"))  # its sources and reports
+    for spec in project["reports"]:
+        spec.pop("order", None)
+    (repo / "cat" / "project.yaml").write_text(yaml.safe_dump(project, allow_unicode=True), "utf-8")
     shutil.copy(ROOT / "indicators" / "antal_gemensamma_kartlaggningar.yaml", repo / "shared")
     (repo / "cat" / "antal_gemensamma_kartlaggningar.yaml").symlink_to("../shared/antal_gemensamma_kartlaggningar.yaml")
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
@@ -496,7 +501,7 @@ def test_escape_sequences_in_diagnostics_and_tables_are_shown_not_obeyed(tmp_pat
     proc = cli("run", "--data", data, "--period", "2018", "--indicators", folder, "--no-data-checks",
                "--format", "json")
     assert not re.search("[\x1b\x9b\u202e]", proc.stdout)  # escaped in the JSON text, the same value to a reader
-    assert "\x1b[31mröd\u202e\x9b" in {r["breakdown"].get("diagnoskod") for r in json.loads(proc.stdout)}
+    assert "\x1b[31mröd\u202e\x9b" in {r["breakdown"].get("diagnoskod") for r in json.loads(proc.stdout)["rows"]}
 
 
 def test_a_line_break_in_a_title_cannot_add_sql_to_compile_output(folder):
