@@ -7,7 +7,6 @@ can never show a number that was not computed, nor a suppressed one.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -347,8 +346,7 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
 
 
 def catalogue_version(catalogue: Catalogue) -> str:
-    """A content hash of the catalogue's YAML files: the same definitions give the same version."""
-    digest = hashlib.sha256()
-    for path in sorted(catalogue.directory.rglob("*.yaml")):
-        digest.update(path.relative_to(catalogue.directory).as_posix().encode() + b"\0" + path.read_bytes())
-    return "sha256:" + digest.hexdigest()[:12]
+    """The catalogue hash of engine.provenance, shortened: the same definitions give the same version, and the
+    report's colophon and its method section name the same hash."""
+    from .provenance import catalogue_hash
+    return catalogue_hash(catalogue)[: len("sha256:") + 12]

@@ -25,6 +25,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 
 import xlsxwriter
 
@@ -126,9 +127,17 @@ def _bytes(size: int | None) -> str:
                                             else "")
 
 
+def _public(text: str) -> str:
+    """A path or a command line with every path cut to its last part: a published report names the files it
+    was computed from, not the folders of the office that made it (check.json and run JSON keep full paths)."""
+    return " ".join(PurePath(token).name if "/" in token or "\\" in token else token for token in str(text).split(" "))
+
+
 def provenance_facts(report: Report) -> list[tuple[str, str]]:
     """What the report was computed from, in Swedish (engine.provenance): engine, commit, catalogue, dataset,
-    data checks, disclosure control, command and time; empty when the report carries no provenance."""
+    data checks, disclosure control, command and time; empty when the report carries no provenance.
+
+    Paths are shown by their file names only (`_public`)."""
     p = report.provenance
     if p is None:
         return []
@@ -143,7 +152,7 @@ def provenance_facts(report: Report) -> list[tuple[str, str]]:
                   "identifierar den")
     else:
         digest = "ingen kontrollsumma: filen kunde inte läsas"
-    dataset = ", ".join([str(data.get("path", report.dataset)), _bytes(data.get("size_bytes")),
+    dataset = ", ".join([_public(data.get("path", report.dataset)), _bytes(data.get("size_bytes")),
                          f"ändrad {data.get('modified') or 'okänt när'}", digest])
     tables = "; ".join(f"{name} {format_number(t['rows'])}" for name, t in (data.get("tables") or {}).items())
     checks = p.data_checks
@@ -155,12 +164,13 @@ def provenance_facts(report: Report) -> list[tuple[str, str]]:
     shielded = (f"tillämpad, gräns {disclosure['threshold']} enheter" if disclosure.get("applied")
                 else f"inte tillämpad (gräns {disclosure['threshold']} enheter)")
     facts = [("Motorversion", f"{engine['name']} {engine['version']}"), ("Git-commit", commit),
-             ("Katalogens kontrollsumma", f"{catalogue['hash']} ({catalogue['path']})"),
+             ("Katalogens kontrollsumma", f"{catalogue['hash']} ({_public(catalogue['path'])})"),
              ("Datamängd", dataset)]
     if tables:
         facts.append(("Tabeller (antal rader)", tables))
     facts += [("Datakontroller", checked), ("Röjandekontroll", shielded),
-              ("Kommando", p.command or "– (inte från kommandoraden)"), ("Skapad", p.generated_at)]
+              ("Kommando", _public(p.command) if p.command else "– (inte från kommandoraden)"),
+              ("Skapad", p.generated_at)]
     return facts
 
 

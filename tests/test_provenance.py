@@ -176,6 +176,10 @@ def test_the_report_states_its_provenance_in_every_format(catalogue, tmp_path):
         assert sha256(FIXTURE) in text and "indicators report --data" in text
         for ident in shown:  # each definition's version and semantic hash
             assert meaning(catalogue.get(ident)).hash in text
+        # published: the files by name, never the folders they lie in (the JSON outputs keep the paths)
+        assert str(Path(FIXTURE).parent) not in text and str(out) not in text
+        assert Path(FIXTURE).name in text.replace("\\_", "_")  # Markdown escapes the underscores
+        assert p["catalogue"]["hash"][: len("sha256:") + 12] in text  # the colophon names the same hash
     method = html[html.index('id="metod"'):]
     assert "Om beräkningen" in method  # in the method section
 
