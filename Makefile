@@ -17,17 +17,23 @@ $(STAMP): pyproject.toml
 DATA   ?= data/demo.duckdb
 OUT    ?= out
 YEAR   ?= 2018
+SERIES ?= 2015-2019
 
 # The main job: generate the synthetic national extract (kept while the generator is
 # unchanged), hold every computed figure against the published ones, write the report and the catalogue site.
 demo: setup $(DATA)
 	$(BIN)/indicators check --data $(DATA) --junit $(OUT)/check-junit.xml --json $(OUT)/check.json
 	$(BIN)/indicators report --data $(DATA) --year $(YEAR) --compare $$(( $(YEAR) - 1 )) \
-	  --format html --format md --format xlsx --out $(OUT)
+	  --format html --format md --format xlsx --format px --format jsonstat --years $(SERIES) \
+	  $$($(BIN)/python -c 'from engine.browser import find_chromium; print("--format pdf" * bool(find_chromium()))') \
+	  --out $(OUT)
 	$(BIN)/indicators docs --out $(OUT)/site --data $(DATA) --year $(YEAR)
 	@echo
 	@echo "Report:  $(OUT)/aterrapportering_$(YEAR).html  (one file; open it in any browser, works offline)"
 	@echo "         $(OUT)/aterrapportering_$(YEAR).md, $(OUT)/aterrapportering_$(YEAR).xlsx"
+	@if [ -f $(OUT)/aterrapportering_$(YEAR).pdf ]; then echo "         $(OUT)/aterrapportering_$(YEAR).pdf (A4, printed by headless Chromium)"; \
+	  else echo "         (no PDF: install chromium for --format pdf)"; fi
+	@echo "Tables:  $(OUT)/px/*.px (PX-Web) and $(OUT)/jsonstat/*.json (JSON-stat 2.0), every indicator $(SERIES)"
 	@echo "Site:    $(OUT)/site/index.html  (the catalogue: a page per indicator, the model, the sources; offline)"
 	@echo "Check:   $(OUT)/check.json, $(OUT)/check-junit.xml (every published figure held against the data)"
 	@echo "Data:    $(DATA) (synthetic, 2015-2019; regenerate with: rm $(DATA) && make demo)"

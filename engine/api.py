@@ -14,7 +14,7 @@ from pathlib import Path
 from .catalogue import Catalogue, load_catalogue
 from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
-from .disclosure import flag_rows
+from .disclosure import flag_rows, linked_indicators, settings
 from .execute import Dataset, SourceMapping, dataset_problem, load_mapping, open_dataset, run_indicator
 from .fixtures import FixtureResult, fixture_files, load_fixture, run_fixture
 from .info import PublishedFigure
@@ -128,14 +128,18 @@ def _execute(catalogue: Catalogue, dataset, keys: list[tuple[str, str]], progres
 
 
 def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None = None,
-        progress=None, mapping: SourceMapping | Path | str | None = None) -> list[dict]:
+        progress=None, mapping: SourceMapping | Path | str | None = None,
+        apply_disclosure: bool = False) -> list[dict]:
     """Every selected indicator for every period on a dataset: rows of the public JSON shape.
 
-    Each row carries a `disclosure` flag (None, "primary" or "secondary"): the value is kept,
-    but a report would suppress it (see engine.disclosure). `run_with_provenance` gives the
-    same rows with what they were computed from.
+    Microdata-level: each row carries a `disclosure` flag (None, "primary" or "secondary"):
+    the value is kept, but a report would suppress it (see engine.disclosure). With
+    `apply_disclosure` those rows have no value, numerator, denominator or n, and the flag
+    "suppressed" (engine.shielded). `run_with_provenance` gives the same rows with what
+    they were computed from.
     """
-    return _run(catalogue, data, period_texts, indicator_ids, progress, mapping).rows
+    return _run(catalogue, data, period_texts, indicator_ids, progress, mapping,
+                apply_disclosure=apply_disclosure).rows
 
 
 @dataclass
@@ -144,29 +148,32 @@ class RunResult:
     rows: list[dict]
     provenance: Provenance | None = None
     data_checks: list | None = None
+    microdata: bool = True      # False with --apply-disclosure: the rows a report suppresses are masked
 
     @property
     def breaches(self) -> list:
         return [issue for issue in self.data_checks or [] if issue.breaches]
 
     def as_dict(self) -> dict:
-        """The JSON document of `run --format json` (format 2): provenance beside the rows."""
+        """The JSON document of `run --format json` (format 2): provenance beside the rows, and whether they are
+        microdata (disclosure control not applied: not for publication)."""
         return {"format": 2, "provenance": None if self.provenance is None else self.provenance.as_dict(),
-                "rows": self.rows}
+                "microdata": self.microdata, "rows": self.rows}
 
 
 def run_with_provenance(catalogue: Catalogue, data: Path | str, period_texts: list[str],
                         indicator_ids: list[str] | None = None, progress=None,
                         mapping: SourceMapping | Path | str | None = None, data_checks: bool = True,
-                        command: str | None = None) -> RunResult:
+                        command: str | None = None, apply_disclosure: bool = False) -> RunResult:
     """`run` with its provenance, and with the model's consistency checks first (as warnings: a breach is in
     `RunResult.breaches`, never an error) unless `data_checks` is False; `command` is the command line."""
-    return _run(catalogue, data, period_texts, indicator_ids, progress, mapping, data_checks, command, True)
+    return _run(catalogue, data, period_texts, indicator_ids, progress, mapping, data_checks, command, True,
+                apply_disclosure)
 
 
 def _run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None,
          progress, mapping, data_checks: bool = False, command: str | None = None,
-         with_provenance: bool = False) -> RunResult:
+         with_provenance: bool = False, apply_disclosure: bool = False) -> RunResult:
     selected, wanted = [], []
     def select():
         selected.extend(catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None))
@@ -174,17 +181,25 @@ def _run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indica
         wanted.extend(periods(period_texts))
     dataset = _open(catalogue, data, mapping, [select, parse])
     checked = _data_checks(catalogue, dataset) if data_checks else None
-    provenance = _provenance(catalogue, dataset, data, [b.id for b in selected], checked, "run", command) \
-        if with_provenance else None
+    provenance = _provenance(catalogue, dataset, data, [b.id for b in selected], checked, "run", command,
+                             apply_disclosure) if with_provenance else None
     keys = [(b.id, p.label) for b in selected for p in wanted]
-    computed = _execute(catalogue, dataset, keys, progress)
-    distinct = {b.id for b in selected if b.measure.kind == "count_distinct"}
-    rows = flag_rows([row for key in keys for row in computed[key]], catalogue.project.threshold, distinct)
-    return RunResult(rows, provenance, checked)
+    # the tables over the same population are flagged together with these (engine.disclosure, linked tables), so
+    # they are computed too: a row's flag does not depend on which indicators were asked for
+    linked = linked_indicators(catalogue.indicators.values(), [b.id for b in selected])[len(selected):]
+    computed = _execute(catalogue, dataset, keys + [(i, p.label) for i in linked for p in wanted], progress)
+    flagged = flag_rows([row for table in computed.values() for row in table], catalogue.project.threshold,
+                        **settings(catalogue.indicators.values()))
+    asked = set(keys)
+    rows = [row for row in flagged if (row["indicator"], row["period"]) in asked]
+    if apply_disclosure:
+        from .shielded import apply
+        rows = apply(rows)
+    return RunResult(rows, provenance, checked, not apply_disclosure)
 
 
 def _provenance(catalogue: Catalogue, dataset, data: Path | str, indicator_ids: list[str], checks, output: str,
-                command: str | None) -> Provenance:
+                command: str | None, disclosure: bool | None = None) -> Provenance:
     """The provenance of an output computed on an open dataset (its tables counted through it); closes the
     dataset on failure."""
     import duckdb
@@ -192,7 +207,7 @@ def _provenance(catalogue: Catalogue, dataset, data: Path | str, indicator_ids: 
     from .provenance import build_provenance
     try:
         return build_provenance(catalogue, indicator_ids=indicator_ids, data=data, dataset=dataset, checks=checks,
-                                output=output, command=command)
+                                output=output, command=command, disclosure=disclosure)
     except duckdb.Error as exc:
         dataset.close()
         raise EngineError([Diagnostic(Position(str(data)), "E_DATA_QUERY",
@@ -232,15 +247,21 @@ def breach_diagnostics(data: Path | str, breaches: list, hint: str) -> list[Diag
 
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
           indicator_ids: list[str] | None = None, progress=None, mapping=None,
-          data_checks: bool = True, command: str | None = None) -> CheckResult:
+          data_checks: bool = True, command: str | None = None, disclosure: bool = True) -> CheckResult:
     """Hold every published figure (of the given periods) against the data; change alerts besides.
 
     First the data is held against the model's consistency rules (as `check_data`), unless
     `data_checks` is False: the result carries every check (`CheckResult.data`), and a
     breach counts as a failure of the check. `CheckResult.provenance` says what was checked
     (`command`: the command line, when there is one).
+
+    Disclosure control applies as in the report (engine.shielded): a figure resting on a
+    suppressed cell has the verdict "suppressed" and no computed value, and a change alert
+    is not evaluated on a suppressed total. `disclosure=False` is a microdata run that shows
+    them (`--show-suppressed`), and its result says so.
     """
-    from .check import change_alerts, check_figures, needed_runs, published_figures
+    from .check import check_figures, needed_runs, published_figures, watched_changes
+    from .shielded import Shield, linked_keys
     figures: list = []
     def select():
         wanted = [p.label for p in periods(period_texts)] if period_texts else None
@@ -254,11 +275,16 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
                                           "leave out --period/--indicator to check every published figure")])
     dataset = _open(catalogue, data, mapping, [select])
     checked = _data_checks(catalogue, dataset) if data_checks else None
-    provenance = _provenance(catalogue, dataset, data, [ind for ind, _ in figures], checked, "check", command)
-    rows = _execute(catalogue, dataset, needed_runs(catalogue, figures), progress)
+    provenance = _provenance(catalogue, dataset, data, [ind for ind, _ in figures], checked, "check", command,
+                             disclosure)
+    keys = needed_runs(catalogue, figures)
+    # the tables suppressed together with theirs (same population), so that a cell is hidden as in the report
+    rows = _execute(catalogue, dataset, keys + (linked_keys(catalogue, keys) if disclosure else []), progress)
     own = list(dict.fromkeys((ind, p) for ind, figure in figures for p in figure.needed_periods))
-    return CheckResult(check_figures(catalogue, figures, rows), change_alerts(catalogue, own, rows), checked,
-                       provenance)
+    shield = Shield.of(catalogue, rows, applied=disclosure)
+    changes, not_evaluated = watched_changes(catalogue, own, rows, shield)
+    return CheckResult(check_figures(catalogue, figures, rows, shield), changes, checked, provenance, not_evaluated,
+                       disclosure)
 
 
 PREVIOUS_YEAR = "previous"
@@ -283,7 +309,34 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     (EngineError with every breach) unless `publish_despite_breaches`, and then the report's
     method section states the breaches.
     """
+    return _report(catalogue, data, year, compare, progress, mapping, generated, publish_despite_breaches,
+                   command)[0]
+
+
+REPORT_YEARS = "report"   # report_with_series: the series of the report year and the comparison year
+
+
+def report_with_series(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR,
+                       years: str | list[str] = REPORT_YEARS, progress=None, mapping=None,
+                       generated: str | None = None, publish_despite_breaches: bool = False,
+                       command: str | None = None):
+    """`report`, and every report indicator as a table over `years` (engine.dissemination.Series: the PX,
+    JSON-stat and tidy outputs), computed on the same open dataset after the same data checks.
+
+    `years` is a range ("2015-2019"), one year, a list of years, or REPORT_YEARS: the comparison
+    year and the report year. Returns (Report, Series).
+    """
+    built, series = _report(catalogue, data, year, compare, progress, mapping, generated, publish_despite_breaches,
+                            command, years)
+    assert series is not None  # _report builds the series when it is given years
+    return built, series
+
+
+def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None, progress, mapping,
+            generated: str | None, publish_despite_breaches: bool, command: str | None,
+            series_years: str | list[str] | None = None):
     from .check import check_figures, needed_runs, published_figures
+    from .dissemination import YearsError, build_series, parse_years, series_runs
     from .report import build_report, catalogue_version, report_runs
     year = str(year)
     low, high = report_years(catalogue)
@@ -293,6 +346,7 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     compare = None if compare is None or str(compare).lower() in ("none", "") else str(compare)
     keys: list[tuple[str, str]] = []
     figures: list[tuple[str, PublishedFigure]] = []
+    wanted_years: list[str] = []
 
     def outside(y: str) -> bool:
         return not low <= int(y) <= high
@@ -323,6 +377,19 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
         if not problems and compare == year:
             problems.append(Diagnostic(Position("--compare"), "E_PERIOD", "the comparison year is the report year",
                                        f"compare with another year, e.g. --compare {int(year) - 1}"))
+        if series_years is not None and not problems:
+            try:
+                wanted_years.extend(sorted({year} | ({compare} if compare else set())) if series_years == REPORT_YEARS
+                                    else parse_years(series_years) if isinstance(series_years, str)
+                                    else [str(y) for y in series_years])
+            except YearsError as exc:
+                problems.append(Diagnostic(Position("--years"), "E_PERIOD", str(exc), "e.g. --years 2015-2019"))
+            bad = [y for y in wanted_years if not _YEAR.fullmatch(y) or outside(y)]
+            if bad or (not wanted_years and not problems):
+                problems.append(Diagnostic(Position("--years"), "E_PERIOD",
+                                           f"the years {', '.join(bad) or '(none)'} are outside {span}",
+                                           f"give years from {low} to {high}, e.g. --years {max(low, int(year) - 4)}"
+                                           f"-{year}"))
         if problems:
             raise EngineError(problems)
         keys.extend(report_runs(catalogue, year, compare))
@@ -341,10 +408,19 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     breaches = [issue for issue in checked if issue.breaches]
     provenance = _provenance(catalogue, dataset, data, sorted({i for i, _ in keys}), checked, "report", command)
     keys = list(dict.fromkeys(keys + needed_runs(catalogue, figures, with_previous=False)))
-    rows = _execute(catalogue, dataset, keys, progress)
-    return build_report(catalogue, rows, year, compare, Path(data).name, catalogue_version(catalogue),
-                        generated or dt.date.today().isoformat(), check_figures(catalogue, figures, rows), breaches,
-                        provenance)
+    from .shielded import linked_keys
+    linked = linked_keys(catalogue, keys)  # suppressed together with the report's tables (engine.disclosure)
+    extra = series_runs(catalogue, wanted_years)
+    rows = _execute(catalogue, dataset, list(dict.fromkeys(keys + linked + extra)), progress)
+    mine = {key: rows[key] for key in keys + linked}
+    built = build_report(catalogue, mine, year, compare, Path(data).name, catalogue_version(catalogue),
+                         generated or dt.date.today().isoformat(), check_figures(catalogue, figures, mine), breaches,
+                         provenance)
+    if series_years is None:
+        return built, None
+    from .report import breach_notes
+    return built, build_series(catalogue, {key: rows[key] for key in extra}, wanted_years, provenance,
+                               breach_note=" ".join(breach_notes(breaches)))
 
 
 def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
@@ -520,6 +596,8 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     (load them with checked_catalogue(versions=False)): a reviewer runs this before the bump.
     `accept` names figures (stable ids) whose changed verdict is intended; `accept_all` accepts
     every one. An indicator with the same compiled SQL and meaning in both is not run twice.
+    Disclosure control applies as in each catalogue's report (engine.shielded): a row
+    suppressed in either version is not compared, a figure on a suppressed cell is "suppressed".
     """
     from .diff import build_diff, plan_diff, unknown_figures
     known = set(catalogue.indicators) | set(baseline.indicators)
@@ -547,19 +625,24 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     dataset = _open(catalogue, data, mapping, [select, parse, accepted, planned])
     assert isinstance(dataset, Dataset)  # what _open returns
     plan = plans[0]
-    total = len(plan.old_keys) + len(plan.new_keys)
+    # and the tables each version suppresses together with those (engine.shielded), to hide cells as its report does
+    from .shielded import linked_keys
+    once = [(i, p) for i, p in plan.new_keys if i in plan.once]
+    old_keys = plan.old_keys + linked_keys(baseline, plan.old_keys + once)
+    new_keys = plan.new_keys + linked_keys(catalogue, plan.new_keys)
+    total = len(old_keys) + len(new_keys)
 
     def step(offset: int):
         return None if progress is None else \
             lambda ind, label, done, _: progress(ind, label, offset + done, total)
     old_rows: dict[tuple, list[dict]] = {}
-    if plan.old_keys:
+    if old_keys:
         try:  # the baseline reads the data through its own model; _execute closes its dataset
-            old_rows = _execute(baseline, _open(baseline, data, mapping, []), plan.old_keys, step(0))
+            old_rows = _execute(baseline, _open(baseline, data, mapping, []), old_keys, step(0))
         except BaseException:
             dataset.close()
             raise
-    new_rows = _execute(catalogue, dataset, plan.new_keys, step(len(plan.old_keys)))
+    new_rows = _execute(catalogue, dataset, new_keys, step(len(old_keys)))
     return build_diff(catalogue, baseline, plan, old_rows, new_rows, set(accept or []), accept_all, baseline_label)
 
 
@@ -611,5 +694,6 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
 __all__ = ["Catalogue", "CompileRefused", "EngineError", "attrition", "breach_diagnostics", "build_query", "check",
            "check_data", "checked_catalogue", "compile_header", "compile_indicator", "demo_data", "diff", "docs",
            "fixtures_dir", "init_catalogue",
-           "load_catalogue", "lock", "periods", "report", "report_years", "run", "run_with_provenance",
+           "load_catalogue", "lock", "periods", "report", "report_with_series", "report_years", "run",
+           "run_with_provenance",
            "test_fixtures"]

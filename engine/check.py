@@ -8,6 +8,11 @@ for want of a number. Numbers are compared exactly (shares as numerator/denomina
 
 Change alerts are the second kind of check: a warning (never a failure) when a figure
 moved more than the declared limit from the previous period of the same kind.
+
+Disclosure control applies as in the report (engine.shielded): a figure resting on a cell
+the report hides gets the verdict "suppressed", neither holds nor fails, and its computed
+value is not shown; a change alert is not evaluated where either total is hidden. Only a
+microdata run (`--show-suppressed`, `disclosure=False`) shows them, and says so.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from .periods import parse_period
 from .present import format_number
 from .provenance import Provenance
 from .sanitize import xml_safe
+from .shielded import SUPPRESSED, Shield
 
 Key = tuple[str, str]  # (indicator id, period label)
 
@@ -35,8 +41,8 @@ class FigureCheck:
     period: str                  # "2018", or "2016–2018" for a claim over several periods
     breakdown: dict
     published: str               # the claim in Swedish formatting: "58 %", "över 50 %", "lägre än 2017"
-    computed: str                # what was computed, formatted
-    holds: bool
+    computed: str                # what was computed, formatted; ".." when suppressed
+    holds: bool | None           # None: suppressed, it rests on a cell disclosure control hides
     reason: str                  # why it does not hold ("" when it holds): English, numbers as in JSON
     text: str                    # the published wording
     source: str                  # the id of the source (project.yaml `sources:`)
@@ -63,6 +69,11 @@ class FigureCheck:
             self.id = f"{self.indicator}/{self.period.replace('–', '-')}/{where}"
 
     @property
+    def verdict(self) -> str:
+        """"holds", "fails", or "suppressed" (not shown for disclosure: neither holds nor fails)."""
+        return "suppressed" if self.holds is None else "holds" if self.holds else "fails"
+
+    @property
     def short_source(self) -> str:
         """The source id and the place in it: 'aterrapportering_2019, Resultaten visar att, punkt 6'."""
         return f"{self.source}, {self.at}" if self.at else self.source
@@ -71,11 +82,11 @@ class FigureCheck:
         """The figure in check.json (format 2): claim and computed value as numbers, verdict, source, place."""
         claim = {"kind": "rounds_to", "value": None, "precision": None, "min": None, "max": None,
                  "tolerance": None, "compare_to": None, "bounds": None, **self.claim, "text": self.published}
-        computed = {"value": self.value, "numerator": None, "denominator": None, **self.detail,
-                    "text": self.computed}
+        computed = None if self.holds is None else {"value": self.value, "numerator": None, "denominator": None,
+                                                    **self.detail, "text": self.computed}
         return {"id": self.id, "indicator": self.indicator, "period": self.period, "periods": self.periods,
                 "breakdown": self.breakdown, "claim": claim, "computed": computed,
-                "verdict": "holds" if self.holds else "fails", "holds": self.holds, "reason": self.reason,
+                "verdict": self.verdict, "holds": self.holds, "reason": self.reason,
                 "source": {"id": self.source, "at": self.at, "citation": self.citation or self.source},
                 "file": self.file, "line": self.line, "column": self.column, "published_text": self.text}
 
@@ -115,10 +126,21 @@ class CheckResult:
     changes: list[ChangeAlert] = field(default_factory=list)
     data: list[DataIssue] | None = None   # every data check of the model (engine.datacheck); None: not run
     provenance: Provenance | None = None  # what the check was computed from (engine.provenance)
+    changes_not_evaluated: int = 0        # change alerts not evaluated: a total they need is suppressed
+    disclosure: bool = True               # False: a microdata run (--show-suppressed), nothing suppressed
 
     @property
     def failed(self) -> list[FigureCheck]:
-        return [f for f in self.figures if not f.holds]
+        return [f for f in self.figures if f.holds is False]
+
+    @property
+    def suppressed(self) -> list[FigureCheck]:
+        """The figures not shown for disclosure: neither holding nor failing."""
+        return [f for f in self.figures if f.holds is None]
+
+    @property
+    def held(self) -> list[FigureCheck]:
+        return [f for f in self.figures if f.holds]
 
     @property
     def breaches(self) -> list[DataIssue]:
@@ -130,8 +152,10 @@ class CheckResult:
                                                "results": [d.as_dict() for d in self.data]}
         return {"format": FORMAT,
                 "provenance": None if self.provenance is None else self.provenance.as_dict(),
-                "summary": {"figures": len(self.figures), "hold": len(self.figures) - len(self.failed),
-                            "fail": len(self.failed), "change_alerts": len(self.changes),
+                "microdata": not self.disclosure,
+                "summary": {"figures": len(self.figures), "hold": len(self.held), "fail": len(self.failed),
+                            "suppressed": len(self.suppressed), "change_alerts": len(self.changes),
+                            "change_alerts_not_evaluated": self.changes_not_evaluated,
                             "data_checks": None if self.data is None else len(self.data),
                             "data_breaches": None if self.data is None else len(self.breaches)},
                 "data_checks": data,
@@ -347,12 +371,21 @@ def hold(figure: PublishedFigure, unit: str, rows: dict[str, list[dict] | None])
 
 
 def check_figures(catalogue: Catalogue, figures: list[tuple[str, PublishedFigure]],
-                  rows: dict[Key, list[dict]]) -> list[FigureCheck]:
+                  rows: dict[Key, list[dict]], shield: Shield | None = None) -> list[FigureCheck]:
+    """Each figure held against `rows`; a figure resting on a cell `shield` hides (default: disclosure control
+    on `rows`, as the report applies it) is "suppressed", with no computed value and no verdict."""
+    shield = Shield.of(catalogue, rows) if shield is None else shield
     result = []
     for ind, figure in figures:
         unit = catalogue.get(ind).info.unit
         by_period = {p: rows.get((ind, p)) for p in figure.needed_periods}
-        ok, reason, computed, value = hold(figure, unit, by_period)
+        hidden = shield.any_hidden(ind, figure.needed_periods, figure.breakdown)
+        ok: bool | None
+        if hidden:
+            ok, reason, computed, value, detail = None, shield.note, SUPPRESSED, None, {}
+        else:
+            ok, reason, computed, value = hold(figure, unit, by_period)
+            detail = computed_dict(figure, unit, by_period)
         own = figure.own_periods
         label = own[0] if len(own) == 1 else f"{own[0]}–{own[-1]}"
         where = figure.position
@@ -360,7 +393,7 @@ def check_figures(catalogue: Catalogue, figures: list[tuple[str, PublishedFigure
                                   figure.text, figure.source, str(where), value, figure.needed_periods,
                                   id=figure.id, at=figure.at,
                                   citation=catalogue.project.citation(figure.source, figure.at),
-                                  claim=claim_dict(figure), detail=computed_dict(figure, unit, by_period),
+                                  claim=claim_dict(figure), detail=detail,
                                   file=where.file, line=where.line, column=where.col))
     return result
 
@@ -380,13 +413,28 @@ def _amount(change: float | Fraction, unit: str, decimals: int = 0) -> str:
     return format_number(change, unit, decimals if unit != "count" or not float(change).is_integer() else 0)
 
 
-def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[dict]]) -> list[ChangeAlert]:
+def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[dict]],
+                  shield: Shield | None = None) -> list[ChangeAlert]:
     """Totals of `keys` that moved more than the limit from the previous period.
 
     Only the total row is watched: breakdown rows are smaller and move more by chance, so
-    alerting on them would bury the signal; `indicators diff` shows every row.
+    alerting on them would bury the signal; `indicators diff` shows every row. A total that
+    `shield` hides (default: disclosure control on `rows`), in either period, is not watched
+    (see `watched_changes`).
     """
-    alerts = []
+    return watched_changes(catalogue, keys, rows, shield)[0]
+
+
+def watched_changes(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[dict]],
+                    shield: Shield | None = None) -> tuple[list[ChangeAlert], int]:
+    """(the change alerts, how many totals were not evaluated because one of the two is suppressed).
+
+    An alert on a hidden total is not merely left out: it is never evaluated, so that neither
+    it nor the count says whether it would have fired (which would tell a range of the hidden
+    value); the count depends only on which totals are hidden, as public as the report's `..`.
+    """
+    shield = Shield.of(catalogue, rows) if shield is None else shield
+    alerts, not_evaluated = [], 0
     for ind, period in keys:
         limit = change_limit(catalogue, ind)
         previous = parse_period(period).previous().label
@@ -394,6 +442,9 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
             continue
         unit = catalogue.get(ind).info.unit
         for row in rows[(ind, period)][:1]:
+            if shield.any_hidden(ind, (period, previous), row["breakdown"]):
+                not_evaluated += 1
+                continue
             before = _find(rows[(ind, previous)], row["breakdown"])
             if before is None or before["value"] is None or row["value"] is None:
                 continue
@@ -419,7 +470,7 @@ def change_alerts(catalogue: Catalogue, keys: list[Key], rows: dict[Key, list[di
             alerts.append(ChangeAlert(ind, period, previous, row["breakdown"], float(old), float(new), float(change),
                                       None if relative is None else float(relative), " and ".join(passed), message,
                                       file=declared.file, line=declared.line))
-    return alerts
+    return alerts, not_evaluated
 
 
 def _limit_position(catalogue: Catalogue, indicator_id: str) -> Position:
@@ -455,18 +506,22 @@ def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
     """JUnit XML for CI, three suites, each test case placed with `file` and `line`:
 
     - "published-figures": one test case per figure (classname published.<indicator>, name
-      "<figure id>: <claim>"), a failure when it does not hold; its properties say the
-      source, citation, period, breakdown, published and computed value. The suite's
-      properties are the provenance (engine.provenance, flattened: engine.version, ...).
+      "<figure id>: <claim>"), a failure when it does not hold, skipped ("not shown for
+      disclosure ...", no computed value) when it rests on a suppressed cell; its properties
+      say the source, citation, period, breakdown, published and computed value. The suite's
+      properties are the provenance (engine.provenance, flattened: engine.version, ...), and
+      `microdata` = true when disclosure control was not applied (--show-suppressed).
     - "data-checks": one test case per check of the model, a failure when rows break it;
       one skipped case when they were not run.
     - "change-alerts": one test case per alert, skipped with the alert as its message: shown
       by CI, never failing.
     """
     suite = ET.Element("testsuite", name=name, tests=str(len(result.figures)), failures=str(len(result.failed)),
-                       errors="0", skipped="0")
-    if result.provenance is not None:
-        _properties(suite, dict(result.provenance.flat()))
+                       errors="0", skipped=str(len(result.suppressed)))
+    facts: dict[str, object] = dict(result.provenance.flat()) if result.provenance is not None else {}
+    if not result.disclosure:
+        facts["microdata"] = "true"
+    _properties(suite, facts)
     for f in result.figures:
         case = ET.SubElement(suite, "testcase", _place({"classname": f"published.{f.indicator}",
                                                         "name": f"{f.id}: {f.published}"}, f.file, f.line))
@@ -475,8 +530,15 @@ def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
                            "citation": f.citation, "period": f.period,
                            "breakdown": ",".join(f"{k}={v}" for k, v in f.breakdown.items()) or "total",
                            "claim": f.claim.get("kind"), "published": f.published, "published_text": f.text,
-                           "computed": f.computed, "computed_value": "null" if computed is None else plain(computed),
-                           "verdict": "holds" if f.holds else "fails"})
+                           "computed": None if f.holds is None else f.computed,  # suppressed: left out
+                           "computed_value": None if f.holds is None else "null" if computed is None
+                           else plain(computed), "verdict": f.verdict})
+        if f.holds is None:
+            skipped = ET.SubElement(case, "skipped", message=f.reason)
+            skipped.text = f"{f.position}: published '{f.text}' ({f.short_source}): {f.reason}"
+            out = ET.SubElement(case, "system-out")
+            out.text = f"published {f.published} ({f.text}); {f.reason}; source {f.citation or f.source}"
+            continue
         if not f.holds:
             failure = ET.SubElement(case, "failure", message=f.reason, type="PublishedFigureDoesNotHold")
             failure.text = (f"{f.position}: published '{f.text}' ({f.short_source}); computed {f.computed}: "
@@ -486,7 +548,7 @@ def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
     root = ET.Element("testsuites", name="indicators check")
     root.append(suite)
     root.append(_data_suite(result.data))
-    root.append(_change_suite(result.changes))
+    root.append(_change_suite(result.changes, result.changes_not_evaluated))
     suites = root.findall("testsuite")
     for counter in ("tests", "failures", "errors", "skipped"):
         root.set(counter, str(sum(int(s.get(counter, "0")) for s in suites)))
@@ -498,10 +560,13 @@ def junit_xml(result: CheckResult, name: str = "published-figures") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _change_suite(changes: list[ChangeAlert]) -> ET.Element:
-    """Change alerts as skipped test cases: CI lists them with their message, and none fails the run."""
+def _change_suite(changes: list[ChangeAlert], not_evaluated: int = 0) -> ET.Element:
+    """Change alerts as skipped test cases: CI lists them with their message, and none fails the run. The number
+    of totals not evaluated (suppressed) is a suite property, without naming them."""
     suite = ET.Element("testsuite", name="change-alerts", tests=str(len(changes)), failures="0", errors="0",
                        skipped=str(len(changes)))
+    if not_evaluated:
+        _properties(suite, {"not_evaluated_suppressed": not_evaluated})
     for c in changes:
         case = ET.SubElement(suite, "testcase", _place({"classname": f"change.{c.indicator}", "name": c.id},
                                                        c.file, c.line))

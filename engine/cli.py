@@ -18,6 +18,7 @@ import click
 from . import api, outputs
 from .catalogue import indicator_files, load_catalogue
 from .diagnostics import Diagnostic, EngineError, Position
+from .dissemination import FORMATS as SERIES_FORMATS
 from .present import OutputError, aligned, as_csv, as_json, as_table, breakdown_label, format_number, write_atomic
 from .render import DIALECTS, CompileRefused
 from .sanitize import json_terminal_safe, terminal_safe
@@ -303,31 +304,53 @@ def snapshots(indicator_ids, update, directory, indicators_dir):
 @click.option("--bare", is_flag=True,
               help="JSON: write the bare list of rows (the format before provenance) instead of "
                    "{\"provenance\": ..., \"rows\": [...]}; CSV: no *.provenance.json beside --out.")
+@click.option("--apply-disclosure", is_flag=True,
+              help="Mask the rows a report would suppress (no value, numerator, denominator or n; '..' in table and "
+                   "CSV). Without it the output is microdata: every value kept, not for publication.")
 @mapping_option
 @indicators_option
 @friendly
-def run(data, periods, ids, fmt, out, no_data_checks, bare, mapping, indicators_dir):
+def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, mapping, indicators_dir):
     """Compute indicators on a dataset. JSON holds the provenance beside the rows; CSV written to --out F.csv gets
-    it in F.provenance.json beside it."""
+    it in F.provenance.json beside it. The output is microdata (disclosure control not applied: rows a report
+    would suppress are flagged, their values kept) unless --apply-disclosure."""
     sidecar = provenance_sidecar(out) if fmt == "csv" and not bare else None
     _refuse_inputs([("--out", out), ("--out (its provenance)", sidecar)], data, mapping, indicators_dir)
     _check_outputs([out, sidecar])
     catalogue = _catalogue(indicators_dir, versions=False)
     with Progress("computing") as progress:
         result = api.run_with_provenance(catalogue, data, list(periods), list(ids) or None, progress, mapping,
-                                         data_checks=not no_data_checks, command=command_line())
+                                         data_checks=not no_data_checks, command=command_line(),
+                                         apply_disclosure=apply_disclosure)
     _data_warnings(result.breaches, data)
     rows = result.rows
     if fmt == "json":
         text = as_json(rows) if bare else json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
     else:
-        text = as_csv(rows) if fmt == "csv" else as_table(rows, catalogue)
+        text = as_csv(rows) if fmt == "csv" else as_table(rows, catalogue) + _disclosure_footer(
+            apply_disclosure, catalogue.project.threshold)
     _emit(text, out, fmt)
     if sidecar is not None and result.provenance is not None:
         _write_output(sidecar, json.dumps({"format": 2, "provenance": result.provenance.as_dict(),
-                                           "describes": out.name}, ensure_ascii=False, indent=2) + "\n",
-                      "the provenance")
+                                           "microdata": result.microdata, "describes": out.name},
+                                          ensure_ascii=False, indent=2) + "\n", "the provenance")
         echo(f"wrote {sidecar}", err=True)
+    if not apply_disclosure:
+        echo(MICRODATA_WARNING, err=True)
+
+
+MICRODATA_WARNING = ("W_MICRODATA run writes microdata-level aggregates: disclosure control is not applied (rows a "
+                     "report would suppress keep their values, flagged disclosure = primary | secondary); do not "
+                     "publish or share them\n    hint: --apply-disclosure masks those rows; publish with indicators "
+                     "report")
+
+
+def _disclosure_footer(applied: bool, threshold: int) -> str:
+    """The last line of run's table: whether it is microdata, in the table's language."""
+    if applied:
+        return (f"Röjandekontroll tillämpad: .. är uppgifter som inte redovisas (färre än {threshold} personer, "
+                "eller skyddar en sådan uppgift).\n")
+    return "Mikrodata: röjandekontroll inte tillämpad – publicera inte (--apply-disclosure döljer skyddade rader).\n"
 
 
 def provenance_sidecar(out: Path | None) -> Path | None:
@@ -417,14 +440,15 @@ def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapp
         ids_given = " ".join(f"--accept {f.id}" for f in result.blocking)
         echo(str(Diagnostic(Position(str(catalogue.directory)), "E_VERDICT_CHANGED",
                             f"{len(result.blocking)} published figure(s) changed verdict: "
-                            + ", ".join(f"{f.id} ({_verdict_word(f.old_holds)} → {_verdict_word(f.new_holds)})"
+                            + ", ".join(f"{f.id} ({_verdict_word(f.old_verdict)} → {_verdict_word(f.new_verdict)})"
                                         for f in result.blocking),
                             f"if the change is intended, accept it: {ids_given} (or --accept-all)")), err=True)
         sys.exit(1)
 
 
-def _verdict_word(holds: bool | None) -> str:
-    return "absent" if holds is None else "holds" if holds else "fails"
+def _verdict_word(verdict: str | None) -> str:
+    """holds, fails, suppressed (not shown for disclosure), or absent (not in that version)."""
+    return verdict or "absent"
 
 
 class Progress:
@@ -537,12 +561,16 @@ def _unwritable(folder: Path) -> str | None:
 @click.option("--no-data-checks", is_flag=True,
               help="Skip checking the data against the model's consistency rules (run first by default; a breach "
                    "fails the check).")
+@click.option("--show-suppressed", is_flag=True,
+              help="An internal run: show the computed values and verdicts of figures resting on cells the report "
+                   "suppresses, and change alerts on them. Every output is then marked as microdata; do not share it.")
 @mapping_option
 @indicators_option
 @friendly
-def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, indicators_dir):
+def check(data, periods, ids, junit, json_out, fmt, no_data_checks, show_suppressed, mapping, indicators_dir):
     """Check the data against the model, then hold the computed figures against the published ones; exit 1 if the
-    data breaks a consistency rule or a figure does not hold."""
+    data breaks a consistency rule or a figure does not hold. Disclosure control applies as in the report: a
+    figure resting on a suppressed cell is not shown (W_FIGURE_SUPPRESSED, not a failure)."""
     from .check import junit_xml
     if junit and json_out and junit.resolve() == json_out.resolve():
         raise click.UsageError("--junit and --json name the same file; give each its own")
@@ -551,7 +579,7 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
         result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping,
-                           data_checks=not no_data_checks, command=command_line())
+                           data_checks=not no_data_checks, command=command_line(), disclosure=not show_suppressed)
     document = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
     if junit:
         _write_output(junit, junit_xml(result), "JUnit XML")
@@ -561,10 +589,20 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
         echo_json(document, nl=False)
     else:
         body = [[f.id, breakdown_label(catalogue, f.breakdown), f.published, f.computed,
-                 "ja" if f.holds else "NEJ", f.short_source] for f in result.figures]
+                 _verdicts()[f.verdict], f.short_source] for f in result.figures]
         echo(aligned(["Figur", "Redovisningsgrupp", "Publicerat", "Beräknat", "Stämmer", "Källa"], body), nl=False)
+    if show_suppressed:
+        echo("W_MICRODATA --show-suppressed: disclosure control is not applied, the values of cells the report "
+             "suppresses are shown (check.json: \"microdata\": true; JUnit: property microdata); do not share these "
+             "outputs", err=True)
     for c in result.changes:
         echo(f"W_CHANGE {c.message}", err=True)
+    for f in result.suppressed:
+        where = "".join(f" {k}={v}" for k, v in f.breakdown.items())
+        echo(f"{f.position}: W_FIGURE_SUPPRESSED {f.indicator} {f.period}{where}: published {f.published} "
+             f"(”{f.text}”): {f.reason}\n"
+             "    hint: not a failure: on this data the figure cannot be held in an output that may be shared; "
+             "check it on the full extract (or internally with --show-suppressed)", err=True)
     for f in result.failed:
         where = "".join(f" {k}={v}" for k, v in f.breakdown.items())
         echo(f"{f.position}: E_FIGURE {f.indicator} {f.period}{where}: published {f.published} "
@@ -574,21 +612,32 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
     for d in api.breach_diagnostics(data, result.breaches, "the figures above are computed from data that breaks "
                                     f"the data model; see indicators check-data --data {data}"):
         echo(str(d), err=True)
-    held = len(result.figures) - len(result.failed)
     checked = "data checks skipped (--no-data-checks)" if result.data is None else \
         f"{len(result.breaches)} of {len(result.data)} data check(s) breached"
-    echo(f"{held} of {len(result.figures)} published figure(s) hold, {len(result.failed)} fail; "
-         f"{len(result.changes)} change alert(s); {checked}", err=True)
+    hidden = f", {len(result.suppressed)} not shown (disclosure control)" if result.suppressed else ""
+    unwatched = f" ({result.changes_not_evaluated} not evaluated: suppressed)" if result.changes_not_evaluated else ""
+    echo(f"{len(result.held)} of {len(result.figures)} published figure(s) hold, {len(result.failed)} fail{hidden}; "
+         f"{len(result.changes)} change alert(s){unwatched}; {checked}", err=True)
     if result.failed or result.breaches:
         sys.exit(1)
+
+
+def _verdicts() -> dict[str, str]:
+    from .shielded import VERDICT_SV
+    return {"holds": "ja", "fails": "NEJ", "suppressed": VERDICT_SV}
 
 
 @main.command()
 @click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--year", required=True, help="The report year, e.g. 2018.")
 @click.option("--compare", default=None, help="The comparison year (default: the year before; 'none' for none).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "md", "xlsx"]),
-              help="Repeatable: html (default), md, xlsx.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "md", "xlsx", "pdf", *SERIES_FORMATS]),
+              help="Repeatable: html (default), md, xlsx, pdf (the HTML printed by headless Chromium: A4, page "
+                   "numbers, bookmarks); and the series of --years: px (a PX file per indicator, "
+                   "px/), jsonstat (JSON-stat 2.0, jsonstat/), csv and parquet (a tidy long table).")
+@click.option("--years", default=None,
+              help="The years of the series written by px, jsonstat, csv and parquet, e.g. 2015-2019 (default: the "
+                   "comparison year and the report year).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The folder to write the report into.")
 @click.option("--publish-despite-breaches", is_flag=True,
               help="Write the report even if the data breaks the model's consistency rules (it refuses by default); "
@@ -596,25 +645,50 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, mapping, ind
 @mapping_option
 @indicators_option
 @friendly
-def report(data, year, compare, formats, out, publish_despite_breaches, mapping, indicators_dir):
+def report(data, year, compare, formats, years, out, publish_despite_breaches, mapping, indicators_dir):
     """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control. The data is checked
-    against the model's consistency rules first; a breach refuses the report."""
+    against the model's consistency rules first; a breach refuses the report. px, jsonstat, csv and parquet write
+    each report indicator over --years as PX-Web, JSON-stat 2.0 and a tidy table publish it, suppression applied."""
     from . import report_formats
+    from .dissemination import files as series_files
     chosen = list(dict.fromkeys(formats or ("html",)))
+    series_formats = [fmt for fmt in chosen if fmt in SERIES_FORMATS]
+    if years is not None and not series_formats:
+        raise click.UsageError("--years is the span of the series: give it with --format px, jsonstat, csv or parquet")
     _refuse_inputs([("--out", out)], data, mapping, indicators_dir)  # the folder first: its files then need no word
-    _refuse_inputs([("--out", out / f"aterrapportering_{year}.{fmt}") for fmt in chosen], data, mapping, indicators_dir)
+    _refuse_inputs([("--out", out / f"aterrapportering_{year}.{fmt}") for fmt in chosen if fmt not in SERIES_FORMATS]
+                   + [("--out", out / name) for name in ("px", "jsonstat")], data, mapping, indicators_dir)
     _check_outputs([], [out])
+    if "pdf" in chosen:  # no Chromium: say so before anything is computed
+        from .pdf import chromium
+        chromium()
     catalogue = _catalogue(indicators_dir)
     compare = api.PREVIOUS_YEAR if compare is None else compare
     with Progress("computing") as progress:
-        built = api.report(catalogue, data, year, compare, progress, mapping,
-                           publish_despite_breaches=publish_despite_breaches, command=command_line())
+        if series_formats:
+            built, series = api.report_with_series(catalogue, data, year, compare, years or api.REPORT_YEARS,
+                                                   progress, mapping, publish_despite_breaches=publish_despite_breaches,
+                                                   command=command_line())
+        else:
+            built = api.report(catalogue, data, year, compare, progress, mapping,
+                               publish_despite_breaches=publish_despite_breaches, command=command_line())
+    from .pdf import to_pdf
     render: dict[str, Callable[[Report], str | bytes]] = {
-        "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx}
-    files = {f"aterrapportering_{year}.{fmt}": render[fmt](built) for fmt in chosen}
+        "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx,
+        "pdf": to_pdf}
+    files = {f"aterrapportering_{year}.{fmt}": render[fmt](built) for fmt in chosen if fmt in render}
+    if series_formats:
+        files.update(series_files(series, series_formats, f"aterrapportering_{year}"))
+        _refuse_inputs([("--out", out / name) for name in files], data, mapping, indicators_dir)
     _write_report(out, files)
     for name in files:
-        echo(f"wrote {out / name}", err=True)
+        if "/" not in name:
+            echo(f"wrote {out / name}", err=True)
+    for folder, what in (("px", "PX file(s)"), ("jsonstat", "JSON-stat file(s)")):
+        if (count := sum(1 for name in files if name.startswith(f"{folder}/"))):
+            echo(f"wrote {count} {what} into {out / folder}", err=True)
+    if series_formats:
+        echo(f"series {series.years[0]}–{series.years[-1]}: {len(series.tables)} table(s)", err=True)
     cells = built.cells()
     echo(f"{sum(len(s.indicators) for s in built.sections)} indicator(s) in {len(built.sections)} section(s); "
                f"{sum(1 for c in cells if c.suppressed)} of {len(cells)} cell(s) suppressed "

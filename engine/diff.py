@@ -12,6 +12,12 @@ denominator or n changed, appeared or disappeared, and the YAML and compiled-SQL
 Only what can differ is computed: an indicator whose compiled SQL and meaning are the same
 in both catalogues, on the same tables, gives the same rows on the same data, so it is not
 run at all, or run once when its published figures were edited.
+
+Disclosure control applies as in each catalogue's report (engine.shielded): a row whose
+cell is suppressed in either version is not compared (its values, the difference and even
+whether it changed would tell about the hidden cell); each definition says only how many
+such rows it has. A figure resting on a suppressed cell has the verdict "suppressed" on
+that side, shown as `..`; a change to or from it is a changed verdict like any other.
 """
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ from .present import NO_VALUE, aligned, breakdown_label, format_number
 from .render import CompileRefused, render_sql
 from .sanitize import terminal_safe
 from .semantic import PART_NAMES, Meaning, meaning
+from .shielded import SUPPRESSED, Shield, cell_key
 from .versions import VERSION_CODES
 
 FIELDS = ("value", "numerator", "denominator", "n")
@@ -94,6 +101,14 @@ class FigureVerdict:
     source: str                        # the full citation of the source
     position: str                      # file:line:col of the figure (the baseline's when it was removed)
     accepted: bool = False             # the change is accepted (--accept ID, --accept-all)
+    old_verdict: str | None = None     # "holds" | "fails" | "suppressed"; None: the figure is not in that version
+    new_verdict: str | None = None
+
+    def __post_init__(self) -> None:
+        def state(computed: str | None, holds: bool | None) -> str | None:
+            return None if computed is None else "suppressed" if holds is None else "holds" if holds else "fails"
+        self.old_verdict = self.old_verdict or state(self.old_computed, self.old_holds)
+        self.new_verdict = self.new_verdict or state(self.new_computed, self.new_holds)
 
     @property
     def status(self) -> str:
@@ -107,8 +122,10 @@ class FigureVerdict:
         return {"id": self.id, "indicator": self.indicator, "period": self.period, "breakdown": self.breakdown,
                 "label": self.label, "status": self.status, "published": self.published,
                 "published_before": self.published_before, "text": self.text,
-                "old": {"computed": self.old_computed, "holds": self.old_holds, "reason": self.old_reason},
-                "new": {"computed": self.new_computed, "holds": self.new_holds, "reason": self.new_reason},
+                "old": {"computed": self.old_computed, "holds": self.old_holds, "verdict": self.old_verdict,
+                        "reason": self.old_reason},
+                "new": {"computed": self.new_computed, "holds": self.new_holds, "verdict": self.new_verdict,
+                        "reason": self.new_reason},
                 "changed": self.changed, "accepted": self.accepted, "source": self.source,
                 "position": self.position}
 
@@ -171,6 +188,7 @@ class CatalogueDiff:
     model_diff: str = ""
     findings: list[str] = field(default_factory=list)      # the working catalogue's version findings, as validate
     missing_bumps: list[str] = field(default_factory=list)  # indicators whose meaning changed under the same version
+    not_compared: dict[str, int] = field(default_factory=dict)  # per indicator: rows suppressed in either version
 
     @property
     def changed_figures(self) -> list[FigureVerdict]:
@@ -186,7 +204,8 @@ class CatalogueDiff:
         return not (self.rows or self.figures or self.definitions or self.model_changes or self.missing_bumps)
 
     def summary(self) -> dict:
-        return {"rows_changed": len(self.rows), "figures_changed": len(self.changed_figures),
+        return {"rows_changed": len(self.rows), "rows_not_compared": sum(self.not_compared.values()),
+                "figures_changed": len(self.changed_figures),
                 "figures_not_accepted": len(self.blocking), "definitions_changed": len(self.definitions),
                 "model_changes": len(self.model_changes), "missing_version_bumps": len(self.missing_bumps)}
 
@@ -196,12 +215,16 @@ class CatalogueDiff:
         changed, blocking = len(self.changed_figures), len(self.blocking)
         accepted = "" if not changed else " (all accepted)" if not blocking else \
             f" ({changed - blocking} accepted)" if blocking < changed else ""
-        return (f"{len(self.rows)} row(s) changed, {changed} published figure(s) changed verdict{accepted}, "
+        hidden = sum(self.not_compared.values())
+        return (f"{len(self.rows)} row(s) changed"
+                + (f" ({hidden} more not compared: suppressed)" if hidden else "")
+                + f", {changed} published figure(s) changed verdict{accepted}, "
                 f"{len(self.definitions)} definition(s) changed, {len(self.missing_bumps)} missing version bump(s)")
 
     def as_dict(self) -> dict:
         return {"baseline": self.baseline, "periods": self.periods, "summary": self.summary(),
                 "missing_version_bumps": self.missing_bumps, "findings": self.findings,
+                "rows_not_compared": self.not_compared,
                 "model_changes": [m.as_dict() for m in self.model_changes], "model_diff": self.model_diff,
                 "definitions": [d.as_dict() for d in self.definitions],
                 "figures": [f.as_dict() for f in self.figures], "rows": [r.as_dict() for r in self.rows]}
@@ -365,17 +388,30 @@ def unknown_figures(accepted: list[str], catalogue: Catalogue, baseline: Catalog
 def build_diff(catalogue: Catalogue, baseline: Catalogue, plan: DiffPlan, old_rows: dict[Key, list[dict]],
                new_rows: dict[Key, list[dict]], accepted: set[str] | frozenset[str] = frozenset(),
                accept_all: bool = False, baseline_label: str = "") -> CatalogueDiff:
-    """The diff from the rows of both runs (see plan_diff)."""
+    """The diff from the rows of both runs (see plan_diff), disclosure control applied as each catalogue's report
+    applies it (see the module's doc)."""
     def rows(side: str, ind: str, period: str) -> list[dict] | None:
         if ind in plan.once or side == "new":
             return new_rows.get((ind, period))
         return old_rows.get((ind, period))
 
+    # each version's own suppression: the baseline's threshold on what it computed (a figure-only change: new rows)
+    shields = {"new": Shield.of(catalogue, new_rows),
+               "old": Shield.of(baseline, {**{k: v for k, v in new_rows.items() if k[0] in plan.once}, **old_rows})}
     computed = [i for i in plan.ids if i not in plan.same]
     before = [r for i in computed if i not in plan.once for p in plan.labels for r in rows("old", i, p) or []]
     after = [r for i in computed if i not in plan.once for p in plan.labels for r in rows("new", i, p) or []]
-    changes = compare_rows(before, after)
-    figures = [v for i in computed for v in _verdicts(catalogue, baseline, i, rows, accepted, accept_all)]
+    hidden = {(r["indicator"], r["period"], cell_key(r["breakdown"]))
+              for side, side_rows in (("old", before), ("new", after)) for r in side_rows
+              if shields[side].hidden(r["indicator"], r["period"], r["breakdown"])}
+    not_compared: dict[str, int] = {}
+    for ind, _, _ in sorted(hidden, key=str):
+        not_compared[ind] = not_compared.get(ind, 0) + 1
+
+    def compared(side_rows: list[dict]) -> list[dict]:
+        return [r for r in side_rows if (r["indicator"], r["period"], cell_key(r["breakdown"])) not in hidden]
+    changes = compare_rows(compared(before), compared(after))
+    figures = [v for i in computed for v in _verdicts(catalogue, baseline, i, rows, accepted, accept_all, shields)]
     for change in changes:
         _describe_row(change, catalogue, baseline)
     old_model, new_model = _model_text(baseline), _model_text(catalogue)
@@ -397,7 +433,7 @@ def build_diff(catalogue: Catalogue, baseline: Catalogue, plan: DiffPlan, old_ro
     missing |= {ind for ind, found in findings.items() if any(d.code == "E_VERSION_NOT_RAISED" for d in found)}
     every = [_finding(d) for ind in sorted(findings) for d in findings[ind]]
     return CatalogueDiff(baseline_label or str(baseline.directory), list(plan.labels), changes, figures, definitions,
-                         [m for m, _, _ in parts], model_diff, every, sorted(missing))
+                         [m for m, _, _ in parts], model_diff, every, sorted(missing), not_compared)
 
 
 def _unit(catalogue: Catalogue, baseline: Catalogue, ind: str) -> str:
@@ -460,22 +496,28 @@ def _describe_row(change: RowChange, catalogue: Catalogue, baseline: Catalogue) 
 
 
 def _verdicts(catalogue: Catalogue, baseline: Catalogue, ind: str, rows, accepted,
-              accept_all: bool) -> list[FigureVerdict]:
-    """Every published figure of one indicator held against the rows of each catalogue that has it."""
+              accept_all: bool, shields: dict[str, Shield] | None = None) -> list[FigureVerdict]:
+    """Every published figure of one indicator held against the rows of each catalogue that has it; on a side
+    where it rests on a suppressed cell (`shields`), its verdict is "suppressed" (holds None) and its computed
+    value "..". A new figure changes verdict when it fails; a suppressed one does not (it cannot be held here)."""
     old = {f.id: f for f in figures_of(baseline, ind)}
     new = {f.id: f for f in figures_of(catalogue, ind)}
     verdicts = []
     for ident in list(new) + [i for i in old if i not in new]:
-        held = {}
+        held: dict[str, tuple[bool | None, str, str, str]] = {}
         for side, cat, figure in (("old", baseline, old.get(ident)), ("new", catalogue, new.get(ident))):
             if figure is not None:
                 unit = cat.get(ind).info.unit
+                shield = shields[side] if shields is not None else None
+                if shield is not None and shield.any_hidden(ind, figure.needed_periods, figure.breakdown):
+                    held[side] = (None, shield.note, SUPPRESSED, _claim(figure, unit))
+                    continue
                 ok, reason, computed, _ = hold(figure, unit, {p: rows(side, ind, p) for p in figure.needed_periods})
                 held[side] = (ok, reason, computed, _claim(figure, unit))
         figure = new.get(ident) or old[ident]
         home = catalogue if ident in new else baseline
         o, n = held.get("old"), held.get("new")
-        changed = (o is not None and n is not None and o[0] != n[0]) or (o is None and n is not None and not n[0])
+        changed = (o is not None and n is not None and o[0] != n[0]) or (o is None and n is not None and n[0] is False)
         own = figure.own_periods
         claim = (n or o)[3]  # type: ignore[index]  # the figure is in at least one catalogue
         verdicts.append(FigureVerdict(
@@ -718,8 +760,17 @@ def _definition(ind: str, catalogue: Catalogue, baseline: Catalogue, plan: DiffP
 # ---------------------------------------------------------------- showing it
 
 
-def _verdict(holds: bool | None) -> str:
-    return NO_VALUE if holds is None else "ja" if holds else "NEJ"
+VERDICT_WORDS = {"holds": "ja", "fails": "NEJ", "suppressed": "visas inte", None: NO_VALUE}
+
+
+def _verdict(verdict: str | None) -> str:
+    """A verdict in the table: ja, NEJ, "visas inte" (suppressed), – (the figure is not in that version)."""
+    return VERDICT_WORDS[verdict]
+
+
+def not_compared_line(count: int) -> str:
+    return (f"{count} row(s) not compared: suppressed in either version (disclosure control; their values, "
+            "and whether they changed, are not shown)")
 
 
 def _marker(f: FigureVerdict) -> str:
@@ -753,7 +804,7 @@ def _pair(before: dict | None, after: dict | None, name: str) -> str:
 def _figure_cells(f: FigureVerdict) -> list[str]:
     published = f.published if not f.published_before else f"{f.published_before} → {f.published}"
     return [f.id, f.period, published, f.old_computed or NO_VALUE, f.new_computed or NO_VALUE,
-            _verdict(f.old_holds), _verdict(f.new_holds), _marker(f)]
+            _verdict(f.old_verdict), _verdict(f.new_verdict), _marker(f)]
 
 
 FIGURE_HEADER = ["Figur", "Period", "Publicerat", "Beräknat före", "Beräknat efter", "Stämde", "Stämmer", ""]
@@ -821,6 +872,8 @@ def as_table(diff: CatalogueDiff) -> str:
             header, body, right = _row_table(rows)
             out += _indented(aligned(header, body, right))
             out.append("")
+        if diff.not_compared.get(d.indicator):
+            out += [not_compared_line(diff.not_compared[d.indicator]), ""]
         if d.yaml_diff:
             out += ["YAML diff:", *_indented(d.yaml_diff), ""]
         if d.sql_diff:
@@ -880,6 +933,8 @@ def as_markdown(diff: CatalogueDiff) -> str:
         if rows:
             header, body, right = _row_table(rows)
             out += [f"**Changed rows ({len(rows)})**", "", *_md_table(header, body, right), ""]
+        if diff.not_compared.get(d.indicator):
+            out += [_md(not_compared_line(diff.not_compared[d.indicator])), ""]
         for title, text in (("YAML diff", d.yaml_diff), (f"SQL diff ({d.sql_period}, duckdb)", d.sql_diff)):
             if text:
                 out += [f"<details><summary>{_md(title)}</summary>", "", *_fence(text), "", "</details>", ""]

@@ -554,7 +554,11 @@ def _clean(value: Any) -> Any:
 
 
 def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], records: list[tuple]) -> list[dict]:
-    """Turn grouping-sets rows into the public row shape, total first, then each breakdown."""
+    """Turn grouping-sets rows into the public row shape, total first, then each breakdown.
+
+    `persons` is the number of distinct persons behind the row; a share's `numerator_persons` and
+    `rest_persons` those behind its numerator and the rest of its denominator (None for other measures).
+    Without a person (the unit entity has no path to one) they are the units: n, the numerator, the rest."""
     marginal = {b.name: b for b in bound.breakdowns}
     every = dict(marginal)
     for pair in bound.crosses:
@@ -577,6 +581,12 @@ def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], 
         if bound.measure.kind == "share":
             row["numerator"] = int(row["numerator"] or 0)
             row["denominator"] = int(row["denominator"] or 0)
+        share = bound.measure.kind == "share"
+        row["persons"] = int(rec[idx["persons"]]) if "persons" in idx else row["n"]
+        row["numerator_persons"] = (int(rec[idx["numerator_persons"]]) if "numerator_persons" in idx
+                                    else row["numerator"]) if share else None
+        row["rest_persons"] = (int(rec[idx["rest_persons"]]) if "rest_persons" in idx
+                               else row["denominator"] - row["numerator"]) if share else None
         grouped = tuple(d for d in every if rec[idx[f"grouping_{d}"]] == 0)
         if not grouped:
             out_total.append(row)

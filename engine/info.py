@@ -82,6 +82,22 @@ class PublishedFigure:
 
 
 @dataclass(frozen=True)
+class AppliesFrom:
+    """When what an indicator counts began to exist (`applies_from:`): a report shows a period that ends before
+    `date` as not applicable ("."), with `note` as its footnote; with `breakdown`, only that category."""
+    date: str                          # YYYY-MM-DD, the first day
+    note: dict                         # {"sv": ..., "en": ...}
+    breakdown: dict = field(default_factory=dict)   # {} for the whole indicator, else {dimension: category}
+
+
+@dataclass(frozen=True)
+class PeriodNote:
+    """A note for the reader of one period (`notes:`), shown when a report shows that period."""
+    period: str
+    text: dict                         # {"sv": ..., "en": ...}
+
+
+@dataclass(frozen=True)
 class IndicatorInfo:
     id: str
     version: int
@@ -95,8 +111,11 @@ class IndicatorInfo:
     change_alert: dict = field(default_factory=dict)
     source: str = ""
     omit_kon_because: str | None = None
+    sensitive: bool | None = None      # `disclosure: {sensitive: ...}`: None unless written (engine.disclosure)
     published: tuple[PublishedFigure, ...] = ()
     changes: tuple[Change, ...] = ()   # oldest first
+    applies_from: tuple[AppliesFrom, ...] = ()   # presentation only: not part of the semantic hash
+    notes: tuple[PeriodNote, ...] = ()
 
 
 def figure_key(indicator: str, figure: dict) -> str:
@@ -146,6 +165,17 @@ def read_info(doc: Document) -> IndicatorInfo:
         unit=data["unit"], owner=data["owner"], file=doc.file, report=data.get("report"),
         report_period=data.get("report_period", "year"), change_alert=dict(data.get("change_alert", {})),
         source=data.get("source", ""), omit_kon_because=data.get("omit_kon_because"),
+        sensitive=(data.get("disclosure") or {}).get("sensitive"),
         published=tuple(read_figure(doc, i) for i in range(len(data.get("published", [])))),
         changes=tuple(Change(c["version"], c["date"], c["what"], c["why"], doc.pos(("changes", i)))
-                      for i, c in sorted(enumerate(data.get("changes", [])), key=lambda ic: ic[1]["version"])))
+                      for i, c in sorted(enumerate(data.get("changes", [])), key=lambda ic: ic[1]["version"])),
+        applies_from=read_applies_from(data.get("applies_from")),
+        notes=tuple(PeriodNote(str(n["period"]), dict(n["text"])) for n in data.get("notes", [])))
+
+
+def read_applies_from(value) -> tuple[AppliesFrom, ...]:
+    """`applies_from:` as written (one mapping or a list of them), typed."""
+    if not value:
+        return ()
+    entries = value if isinstance(value, list) else [value]
+    return tuple(AppliesFrom(str(e["date"]), dict(e["note"]), dict(e.get("breakdown") or {})) for e in entries)

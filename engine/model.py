@@ -26,6 +26,7 @@ class Column:
     title: dict[str, str] = field(default_factory=dict)
     pattern: str | None = None
     range: Range | None = None    # its own plausible values (model.yaml `range:`)
+    sensitive: bool = False       # a sensitive attribute (model.yaml `sensitive:`): engine.disclosure
 
 
 Bound = dt.date | int | float
@@ -50,6 +51,7 @@ class Calculated:
     type: str
     expr: exp.Expr  # over the entity's own columns, unqualified
     description: dict[str, str] = field(default_factory=dict)
+    sensitive: bool = False       # a sensitive attribute (model.yaml `sensitive:`): engine.disclosure
 
 
 @dataclass
@@ -163,7 +165,8 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
         columns = {
             cname: Column(cname, c["type"], c.get("nullable", False), c.get("values"),
                           c.get("labels", {}), c.get("title", {}), c.get("pattern"),
-                          _range(doc, ("entities", ename, "columns", cname, "range"), c["type"], diags))
+                          _range(doc, ("entities", ename, "columns", cname, "range"), c["type"], diags),
+                          c.get("sensitive", False))
             for cname, c in edata["columns"].items()
         }
         entities[ename] = Entity(ename, edata["key"], columns, title=edata.get("title", {}),
@@ -242,7 +245,8 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
                                 did_you_mean(parts[-1], ent.columns))
                     bad = True
             if not bad:
-                ent.calculated[cname] = Calculated(cname, c["type"], tree, c.get("description", {}))
+                ent.calculated[cname] = Calculated(cname, c["type"], tree, c.get("description", {}),
+                                                 c.get("sensitive", False))
     for ename, edata in data["entities"].items():
         for rname, r in edata.get("rules", {}).items():
             path = ("entities", ename, "rules", rname, "check")

@@ -59,3 +59,34 @@ def parse_period(text: str) -> Period:
         first, last_month = dt.date(year, 1, 1), 12
     last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
     return Period(first, last, match.group(0))
+
+
+MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+             "november", "december")
+
+
+def swedish_label(label: str) -> str:
+    """A period as a Swedish reader writes it: 2018; januari–juni 2018, juli–december 2018 (half-years);
+    oktober–december 2018 (a quarter); december 2018 (a month). A range of periods "2016–2018" keeps its
+    years; text that is not a period is returned as it is."""
+    if "–" in str(label):
+        return "–".join(swedish_label(part) for part in str(label).split("–"))
+    try:
+        period = parse_period(label)
+    except PeriodError:
+        return str(label)
+    kind, year = _kind(period.label), period.first.year
+    if kind == "year":
+        return str(year)
+    first, last = MONTHS_SV[period.first.month - 1], MONTHS_SV[period.last.month - 1]
+    return f"{first} {year}" if kind == "month" else f"{first}–{last} {year}"
+
+
+def swedish_part(label: str) -> str:
+    """The part of the year a period covers, without the year: "juli–december", "december"; "" for a year."""
+    try:
+        period = parse_period(label)
+    except PeriodError:
+        return ""
+    text = swedish_label(period.label)
+    return "" if _kind(period.label) == "year" else text.rsplit(" ", 1)[0]

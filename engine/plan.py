@@ -2,9 +2,10 @@
 
 candidates (only with one_per): the entity's rows in the period that pass `where`,
     ranked per unit key;
-population: one row per unit, with the breakdown columns, the measure's value and the
-    numerator flag;
-aggregate: the total and every breakdown row in one grouping-sets pass.
+population: one row per unit, with the breakdown columns, the measure's value, the
+    numerator flag and the key of the unit's person (`unit_person`);
+aggregate: the total and every breakdown row in one grouping-sets pass, with the number of
+    distinct persons behind each (engine.disclosure protects persons, not units).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .periods import Period
 from .resolve import BoundIndicator, Join, Selection
 
 RANK = "unit_rank"
+PERSON = "unit_person"  # the population's column holding the key of the unit's person
 DIM = "by_"  # prefix of breakdown columns in the population, so no name collides with value, n, ...
 
 
@@ -40,6 +42,7 @@ class QueryPlan:
     measure_kind: str
     p: float | None
     crosses: list[tuple[str, str]] = field(default_factory=list)   # cross-tables, by dimension name
+    persons: bool = False    # the population carries PERSON: the aggregate counts distinct persons
 
     @property
     def columns(self) -> list[str]:
@@ -85,6 +88,8 @@ def plan_query(bound: BoundIndicator, period: Period) -> QueryPlan:
                 select.append((name, side.value))
     if not select:
         select.append(("unit", exp.Literal.number(1)))
-    population = Stage(source, bound.alias, bound.joins, population_where, select)
+    if bound.person_key is not None:
+        select.append((PERSON, bound.person_key))
+    population = Stage(source, bound.alias, [*bound.joins, *bound.person_joins], population_where, select)
     return QueryPlan(bound, period, candidates, population, [b.name for b in bound.breakdowns], m.kind, m.p,
-                     [(a.name, b.name) for a, b in bound.crosses])
+                     [(a.name, b.name) for a, b in bound.crosses], bound.person_key is not None)

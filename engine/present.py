@@ -83,8 +83,16 @@ def csv_cell(value):
     return value
 
 
+HIDDEN = ".."  # a masked row's value, numerator, denominator and n (run --apply-disclosure), as in the report
+
+
+def _masked(row: dict) -> bool:
+    return row.get("disclosure") == "suppressed"
+
+
 def as_csv(rows: list[dict]) -> str:
-    """The rows as CSV; text cells that could run as spreadsheet formulas are escaped (see csv_cell)."""
+    """The rows as CSV; text cells that could run as spreadsheet formulas are escaped (see csv_cell). A masked row
+    (engine.shielded) has ".." for its value, numerator, denominator and n."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["indicator", "period", "breakdown", "breakdown_value", "value", "numerator", "denominator", "n",
@@ -92,15 +100,18 @@ def as_csv(rows: list[dict]) -> str:
     for r in rows:
         name = " × ".join(r["breakdown"])
         value = " × ".join("" if v is None else str(v) for v in r["breakdown"].values()) if r["breakdown"] else ""
-        writer.writerow([csv_cell(cell) for cell in [
-            r["indicator"], r["period"], name, value if value is not None else "",
+        numbers = [HIDDEN] * 4 if _masked(r) else [
             ("" if r["value"] is None else repr(r["value"]) if isinstance(r["value"], float) else r["value"]),
             "" if r["numerator"] is None else r["numerator"],
-            "" if r["denominator"] is None else r["denominator"], r["n"], r.get("disclosure") or ""]])
+            "" if r["denominator"] is None else r["denominator"], r["n"]]
+        writer.writerow([csv_cell(cell) for cell in [
+            r["indicator"], r["period"], name, value if value is not None else "", *numbers,
+            r.get("disclosure") or ""]])
     return out.getvalue()
 
 
-DISCLOSURE_LABELS: dict[str | None, str] = {"primary": "skyddas (få enheter)", "secondary": "skyddas (sekundärt)"}
+DISCLOSURE_LABELS: dict[str | None, str] = {"primary": "skyddas (få enheter)", "secondary": "skyddas (sekundärt)",
+                                            "suppressed": "redovisas inte"}
 
 
 def as_table(rows: list[dict], catalogue: Catalogue) -> str:
@@ -112,11 +123,12 @@ def as_table(rows: list[dict], catalogue: Catalogue) -> str:
         unit = bound.info.unit if bound else "count"
         decimals = (2 if unit == "ratio" and isinstance(r["value"], float)
                     else 1 if unit in ("days", "years") and isinstance(r["value"], float) else None)
-        body.append([r["indicator"], r["period"], breakdown_label(catalogue, r["breakdown"]),
-                     format_number(r["value"], unit, decimals),
-                     "" if r["numerator"] is None else format_number(r["numerator"]),
-                     "" if r["denominator"] is None else format_number(r["denominator"]),
-                     format_number(r["n"]), DISCLOSURE_LABELS.get(r.get("disclosure"), "")])
+        numbers = [HIDDEN] * 4 if _masked(r) else [
+            format_number(r["value"], unit, decimals),
+            "" if r["numerator"] is None else format_number(r["numerator"]),
+            "" if r["denominator"] is None else format_number(r["denominator"]), format_number(r["n"])]
+        body.append([r["indicator"], r["period"], breakdown_label(catalogue, r["breakdown"]), *numbers,
+                     DISCLOSURE_LABELS.get(r.get("disclosure"), "")])
     return aligned(header, body, right={3, 4, 5, 6})
 
 

@@ -17,7 +17,8 @@ header). It says:
   dataset's own locked-down connection with queries built as sqlglot trees;
 - `data_checks`: whether the model's consistency checks ran, how many, and which were
   breached (counts only: example keys are pseudonymised ids and stay out of outputs);
-- `disclosure`: the threshold, and whether the output is suppressed;
+- `disclosure`: the threshold, and whether the output is suppressed (the report, check, run with
+  `--apply-disclosure`) or microdata (run, check with `--show-suppressed`);
 - `command` (as typed, given by the command line) and `generated_at` (UTC, ISO 8601).
 """
 from __future__ import annotations
@@ -224,12 +225,21 @@ def data_checks_part(checks) -> dict[str, Any]:
 
 DISCLOSURE_NOTES = {
     "run": "not applied: run writes microdata-level aggregates with every value kept; rows a report would "
-           "suppress carry disclosure = primary or secondary",
-    "check": "not applied: the check compares unsuppressed computed values with published figures",
-    "report": "applied: cells on fewer units than the threshold, and the cells that would give them away, "
+           "suppress carry disclosure = primary or secondary; do not publish (--apply-disclosure masks them)",
+    "check": "applied as in the report: a figure resting on a suppressed cell is not shown (verdict suppressed), "
+             "and a change alert is not evaluated where a total it needs is suppressed",
+    "report": "applied: cells on fewer persons than the threshold, and the cells that would give them away, "
               "are shown as ..",
     "compile": "not applicable: SQL only",
 }
+# the other choice where a command offers one (run --apply-disclosure, check --show-suppressed)
+DISCLOSURE_CHOSEN = {
+    ("run", True): "applied (--apply-disclosure): the rows a report would suppress have no value, numerator, "
+                   "denominator or n, and disclosure = suppressed",
+    ("check", False): "not applied (--show-suppressed): microdata; computed values of suppressed cells are shown; "
+                      "do not publish",
+}
+DISCLOSURE_APPLIED = {"run": False, "check": True, "report": True, "compile": False}
 
 
 @dataclass(frozen=True)
@@ -280,20 +290,24 @@ class Provenance:
 def build_provenance(catalogue, *, indicator_ids: list[str] | None = None, data: Path | str | None = None,
                      dataset=None, checks=None, output: str = "run",
                      command: str | None = None, now: str | None = None,
-                     extra: dict[str, Any] | None = None) -> Provenance:
+                     extra: dict[str, Any] | None = None, disclosure: bool | None = None) -> Provenance:
     """The provenance of one output of `catalogue`.
 
     `dataset` (an open engine.execute.Dataset) adds the tables' counts and date ranges; `checks`
     are the data checks run (None: not run); `output` is run, check, report or compile (how
-    disclosure control applies).
+    disclosure control applies); `disclosure` says whether it was applied where the command
+    lets the user choose (None: the output's default).
     """
     commit, dirty = git_state(Path(catalogue.directory).resolve())
     engine = {"name": ENGINE_NAME, "version": engine_version(), "git_commit": commit, "git_dirty": dirty}
     threshold = catalogue.project.threshold
-    disclosure = {"threshold": threshold, "applied": output == "report", "note": DISCLOSURE_NOTES[output]}
+    default = DISCLOSURE_APPLIED.get(output, False)
+    applied = default if disclosure is None else disclosure
+    note = DISCLOSURE_NOTES[output] if applied == default else DISCLOSURE_CHOSEN[(output, applied)]
     return Provenance(engine, catalogue_part(catalogue, indicator_ids),
                       None if data is None else dataset_part(data, dataset, catalogue.model),
-                      data_checks_part(checks), disclosure, command, now or utc_now(), dict(extra or {}))
+                      data_checks_part(checks), {"threshold": threshold, "applied": applied, "note": note}, command,
+                      now or utc_now(), dict(extra or {}))
 
 
 def one_line(text: object) -> str:

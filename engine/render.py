@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .plan import DIM, RANK, QueryPlan, Stage, date_literal
+from .plan import DIM, PERSON, RANK, QueryPlan, Stage, date_literal
 from .resolve import LookupJoin, RelatedJoin, ToOneJoin
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino", "bigquery", "snowflake")
@@ -166,6 +166,22 @@ def _aggregate(plan: QueryPlan, dialect: str) -> list[exp.Expr]:
     return [value.as_("value"), nothing.as_("numerator"), nothing.copy().as_("denominator"), n.as_("n")]
 
 
+def _persons(plan: QueryPlan) -> list[exp.Expr]:
+    """The distinct persons behind a row (`persons`) and, for a share, behind its numerator and the rest of its
+    denominator (`numerator_persons`, `rest_persons`): what engine.disclosure holds against the threshold.
+    COUNT(DISTINCT ..) skips NULL, so CASE without ELSE counts the persons of one side only."""
+    if not plan.persons:
+        return []
+    person = exp.column(PERSON)
+    out: list[exp.Expr] = [exp.Count(this=exp.Distinct(expressions=[person])).as_("persons")]
+    if plan.measure_kind == "share":
+        for name, flag in (("numerator_persons", 1), ("rest_persons", 0)):
+            side = exp.Case(ifs=[exp.If(this=exp.column("in_numerator").eq(exp.Literal.number(flag)),
+                                        true=person.copy())])
+            out.append(exp.Count(this=exp.Distinct(expressions=[side])).as_(name))
+    return out
+
+
 def _dialect_fixes(tree: exp.Expr, dialect: str) -> exp.Expr:
     """Rewrite portable nodes into the form each dialect computes exactly."""
     def fix(node):
@@ -206,7 +222,7 @@ def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Expr:
     for d in dims:
         query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
                              exp.column(DIM + d), copy=False)
-    query = query.select(*_aggregate(plan, dialect), copy=False).from_("population", copy=False)
+    query = query.select(*_aggregate(plan, dialect), *_persons(plan), copy=False).from_("population", copy=False)
     if dims:
         sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in plan.dimensions]
         sets += [exp.Tuple(expressions=[exp.column(DIM + a), exp.column(DIM + b)]) for a, b in plan.crosses]

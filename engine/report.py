@@ -7,13 +7,23 @@ can never show a number that was not computed, nor a suppressed one.
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .catalogue import Catalogue
-from .disclosure import suppression
-from .present import NO_VALUE, format_number, round_half_up
+from .disclosure import SECONDARY, settings, structure, table_flags
+from .periods import parse_period, swedish_label, swedish_part
+from .present import format_number, round_half_up
 from .provenance import Provenance
+
+# The symbols of Swedish official tables (SCB's teckenförklaring; see the README):
+ZERO = "\u2013"          # "–" noll: inget finns att redovisa (a count of none, a share of none)
+NOT_APPLICABLE = "."     # uppgift kan inte förekomma: an empty group has no mean, median or share; the thing
+                         # counted did not exist in the period (an indicator's applies_from)
+SUPPRESSED = ".."        # uppgift redovisas inte (röjandekontroll); SCB: uppgift inte tillgänglig eller för osäker
+# "0", "0 %" and "0,0" keep SCB's meaning by themselves: less than half of the unit shown, but not none
 
 
 @dataclass(frozen=True)
@@ -22,8 +32,8 @@ class Cell:
     value: float | int | None       # the published value: rounded as shown (58 % is 0.58), exactly, half up
     n: int | None                   # units behind it, for programs; the published formats never show it
     text: str                       # Swedish formatting: "8 306", "58 %", "3,5"; ".." when suppressed;
-                                    # "–" when no value
-    suppressed: str | None = None   # None, "primary" (fewer units than the threshold)
+                                    # "–" for zero, "." when there can be no value (empty group, not applicable)
+    suppressed: str | None = None   # None, "primary" (fewer persons than the threshold, …)
                                     # or "secondary" (protects another cell)
 
 
@@ -53,13 +63,26 @@ class ReportIndicator:
     title: str                      # Swedish title
     unit: str                       # "count" | "share" | "days" | "years"
     unit_label: str                 # Swedish: "antal", "andel", "dagar", "år"
-    period: str                     # label of the report period, e.g. "2018", "2018H2", "2018-12"
+    period: str                     # the report period, e.g. "2018", "2018H2", "2018-12" (period_label: Swedish)
     compare_period: str | None
     lines: list[Line]
     charts: list[Chart] = field(default_factory=list)
     footnote: str = ""              # the definition in one sentence, and the version
     published: list[str] = field(default_factory=list)   # published wording with whether it holds, for the reader
     dimension_titles: dict[str, str] = field(default_factory=dict)  # breakdown name -> Swedish title, from the model
+    notes: list[str] = field(default_factory=list)      # notes under the table: not applicable, the headline, per
+                                                        # period (Swedish)
+    headline: str | None = None     # the breakdown published instead of the total (its lines come first, in bold);
+                                    # None: the total is the headline
+
+    @property
+    def period_label(self) -> str:
+        """The report period in Swedish: "2018", "juli–december 2018", "december 2018"."""
+        return swedish_label(self.period)
+
+    @property
+    def compare_label(self) -> str | None:
+        return swedish_label(self.compare_period) if self.compare_period else None
 
 
 @dataclass
@@ -78,7 +101,7 @@ class Report:
     dataset: str                    # what data it was computed from
     catalogue_version: str          # content hash of the definitions (engine.report.catalogue_version)
     generated: str                  # ISO date
-    threshold: int                  # disclosure threshold (units)
+    threshold: int                  # disclosure threshold (persons)
     sections: list[Section]
     notes: list[str] = field(default_factory=list)   # method notes shown at the end (Swedish)
     data_breaches: list = field(default_factory=list)  # consistency rules the data breaks (engine.datacheck.
@@ -94,7 +117,6 @@ class Report:
 # ---------------------------------------------------------------- building a report from rows
 
 UNIT_LABELS = {"count": "antal", "share": "andel", "days": "dagar", "years": "år", "ratio": "kvot"}
-SUPPRESSED = ".."
 
 
 def report_period(bound, year: str) -> str:
@@ -111,7 +133,9 @@ def trend_years(spec, year: str) -> list[str]:
 
 
 def report_runs(catalogue: Catalogue, year: str, compare: str | None) -> list[tuple[str, str]]:
-    """Every (indicator, period) a report needs: the year, the comparison year and the trend years."""
+    """Every (indicator, period) a report needs: the year, the comparison year and the trend years. (The tables
+    over the same populations, which disclosure control suppresses together with these, are computed beside
+    them: engine.shielded.linked_keys.)"""
     keys: dict[tuple[str, str], None] = {}
     for bound in report_indicators(catalogue):
         spec = catalogue.project.report(bound.info.report)
@@ -183,8 +207,19 @@ def _cells(rows: list[dict], flags: list[str | None], unit: str) -> dict[tuple, 
         else:
             value = published_value(row, unit)
             decimals = 0 if unit == "share" else PUBLISHED_DECIMALS[unit]
-            cells[key] = Cell(value, row["n"], format_number(value, unit, decimals))
+            cells[key] = Cell(value, row["n"], cell_text(row, value, unit, decimals))
     return cells
+
+
+def cell_text(row: dict, value, unit: str, decimals: int) -> str:
+    """A figure as a Swedish table shows it: "–" for exactly none (not for a value that rounds to 0, which
+    shows "0": less than half the unit), "." when there can be no value, else the rounded number."""
+    if value is None:
+        return NOT_APPLICABLE
+    exact = row["numerator"] if unit == "share" else row["value"]
+    if exact == 0:
+        return ZERO
+    return format_number(value, unit, decimals)
 
 
 def _label(catalogue: Catalogue, dimension: str, category) -> str:
@@ -200,45 +235,169 @@ def _order(catalogue: Catalogue, dimension: str, categories) -> list:
     return sorted(categories, key=lambda c: (c is None, known.index(c) if c in known else len(known), str(c)))
 
 
+HIDDEN_CELL = Cell(None, None, SUPPRESSED, SECONDARY)
+
+
+def _hidden_table(cells: dict | None) -> bool:
+    """Whether a period's table is suppressed whole (its total is: engine.disclosure)."""
+    total = (cells or {}).get((None, None))
+    return total is not None and bool(total.suppressed)
+
+
+def _declared(bound, breakdown) -> list:
+    """The categories the definition allows for a breakdown (its column's values less those the population's
+    conditions rule out: engine.disclosure.structure; else the model's labels), in order."""
+    allowed = structure(bound).get(breakdown.name)
+    if allowed is not None:
+        return [c for c in allowed if c is not None]
+    column = breakdown.column
+    return list(column.values or column.labels or []) if column is not None else []
+
+
+def _present(name: str, declared: list, now: dict, before: dict | None) -> set:
+    """The categories (or pairs) of breakdown `name` a table lists: those present in a period's table, and, when
+    a period's table is suppressed whole, every declared one instead of its own: which categories a hidden
+    table has would tell which are empty (engine.disclosure, group disclosure)."""
+    tables = [now] + ([before] if before is not None else [])
+    present = {c for cells in tables if not _hidden_table(cells) for (d, c) in cells if d == name}
+    if any(_hidden_table(cells) for cells in tables):
+        present |= set(declared)
+    return present
+
+
 def _lines(catalogue: Catalogue, bound, now: dict, before: dict | None) -> list[Line]:
-    # a category with no unit in one of the periods: a count of nothing is 0, a mean has no value
-    empty = Cell(0, 0, "0") if bound.info.unit == "count" else Cell(None, None, NO_VALUE)
-    lines = [Line("Totalt", None, None, now.get((None, None), empty),
-                  None if before is None else before.get((None, None), empty))]
+    # a category with no unit in one of the periods: a count of nothing is zero ("–"), a mean has no value (".");
+    # in a table suppressed whole, suppressed like every other cell ("..")
+    empty = Cell(0, 0, ZERO) if bound.info.unit == "count" else Cell(None, None, NOT_APPLICABLE)
+
+    def absent(cells: dict) -> Cell:
+        return HIDDEN_CELL if _hidden_table(cells) else empty
+
+    lines = [Line("Totalt", None, None, now.get((None, None), absent(now)),
+                  None if before is None else before.get((None, None), absent(before)))]
     for b in bound.breakdowns:
-        present = {c for (d, c) in list(now) + list(before or {}) if d == b.name}
+        present = _present(b.name, _declared(bound, b), now, before)
         for category in _order(catalogue, b.name, present):
             key = (b.name, category)
-            lines.append(Line(_label(catalogue, b.name, category), b.name, category, now.get(key, empty),
-                              None if before is None else before.get(key, empty)))
+            lines.append(Line(_label(catalogue, b.name, category), b.name, category, now.get(key, absent(now)),
+                              None if before is None else before.get(key, absent(before))))
     for a, b in bound.crosses:  # a cross-table: one line per present pair, in the declared order of both
         name = f"{a.name} × {b.name}"
-        present = {c for (d, c) in list(now) + list(before or {}) if d == name}
+        present = _present(name, [(x, y) for x in _declared(bound, a) for y in _declared(bound, b)], now, before)
         first = _order(catalogue, a.name, {c[0] for c in present})
         second = _order(catalogue, b.name, {c[1] for c in present})
         for category in sorted(present, key=lambda c: (first.index(c[0]), second.index(c[1]))):
             key = (name, category)
             label = f"{_label(catalogue, a.name, category[0])}, {_label(catalogue, b.name, category[1])}"
-            lines.append(Line(label, name, category, now.get(key, empty),
-                              None if before is None else before.get(key, empty)))
+            lines.append(Line(label, name, category, now.get(key, absent(now)),
+                              None if before is None else before.get(key, absent(before))))
     return lines
 
 
+def split_dimension(bound, lines: list[Line]) -> str | None:
+    """The breakdown a split chart shows: the one the published figures are about (the first named), else kön."""
+    present = {line.dimension for line in lines if line.dimension}
+    for figure in bound.info.published:
+        if len(figure.breakdown) == 1 and next(iter(figure.breakdown)) in present:
+            return next(iter(figure.breakdown))
+    return "kon" if "kon" in present else None
+
+
+def headline_dimension(bound, period: str, lines: list[Line]) -> str | None:
+    """The breakdown published instead of the total for `period`: every figure published for it is on that one
+    breakdown (kartläggning's day in the case was published for sjukpenning and aktivitetsersättning, never for
+    both together). None when the total was published, or nothing was."""
+    shapes = {tuple(f.breakdown) for f in bound.info.published if period in f.own_periods}
+    if len(shapes) != 1:
+        return None
+    (shape,) = shapes
+    present = {line.dimension for line in lines}
+    return shape[0] if len(shape) == 1 and shape[0] in present else None
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _charts(catalogue: Catalogue, bound, spec, year: str, compare: str | None, lines: list[Line],
-            tables: dict) -> list[Chart]:
-    unit, charts = bound.info.unit, []
+            tables: dict, not_applicable) -> list[Chart]:
+    """The trend of the total (a section with trend_years), and the split the published text is about; titles
+    name the indicator, the split and the periods, so no two charts of a report share a name."""
+    unit, charts, title = bound.info.unit, [], bound.info.title["sv"]
     if spec.trend_years:
         years = trend_years(spec, year)
-        cells = [tables.get(report_period(bound, y), {}).get((None, None), Cell(None, None, NO_VALUE)) for y in years]
-        charts.append(Chart(f"Utveckling {years[0]}–{years[-1]}, totalt", unit, years, [("Totalt", cells)]))
-    kon = [line for line in lines if line.dimension == "kon"]
-    if spec.kon_chart and kon:
+        labels = [report_period(bound, y) for y in years]
+        cells = [NOT_APPLICABLE_CELL if not_applicable(label, (None, None))
+                 else tables.get(label, {}).get((None, None), NOT_APPLICABLE_CELL) for label in labels]
+        part = swedish_part(labels[-1])
+        charts.append(Chart(f"{title}: utveckling {years[0]}–{years[-1]}{f', {part}' if part else ''}, totalt",
+                            unit, years, [("Totalt", cells)]))
+    split = split_dimension(bound, lines)
+    chosen = [line for line in lines if line.dimension == split]
+    if spec.kon_chart and chosen:
         series = []
-        if compare:
-            series.append((report_period(bound, compare), [line.previous for line in kon]))
-        series.append((report_period(bound, year), [line.current for line in kon]))
-        charts.append(Chart("Fördelning efter kön", unit, [line.label for line in kon], series))
+        if compare:  # oldest first, as in the tables
+            series.append((swedish_label(report_period(bound, compare)), [line.previous for line in chosen]))
+        series.append((swedish_label(report_period(bound, year)), [line.current for line in chosen]))
+        named = _dimension_titles(catalogue, bound).get(split or "") or split or ""
+        periods = " och ".join(label for label, _ in series)
+        charts.append(Chart(f"{title}: fördelning efter {_lower(named)}, {periods}", unit,
+                            [line.label for line in chosen], series))
     return charts
+
+
+NOT_APPLICABLE_CELL = Cell(None, None, NOT_APPLICABLE)
+
+
+def not_applicable_rule(bound):
+    """A test (period label, (dimension, category)) -> whether the cell cannot exist: the period ends before
+    the indicator's `applies_from` (before its category's, for a rule with a breakdown)."""
+    rules = [(dt.date.fromisoformat(r.date), next(iter(r.breakdown.items()), None)) for r in bound.info.applies_from]
+
+    def test(label: str | None, key: tuple) -> bool:
+        if label is None or not rules:
+            return False
+        last = parse_period(label).last
+        dimension, category = key
+        for first, only in rules:
+            if last >= first:
+                continue
+            if only is None:
+                return True
+            if dimension is not None:
+                categories = category if isinstance(category, tuple) else (category,)
+                if any((d, c) == only for d, c in zip(dimension.split(" × "), categories, strict=False)):
+                    return True
+        return False
+    return test
+
+
+def _indicator_notes(catalogue: Catalogue, bound, shown: list[str], headline: str | None) -> list[str]:
+    """The notes under an indicator's table (Swedish): why a period is not applicable, that a breakdown was
+    published instead of the total, and the indicator's notes for the periods shown."""
+    notes = []
+    for rule in bound.info.applies_from:
+        first = dt.date.fromisoformat(rule.date)
+        before = [p for p in shown if parse_period(p).last < first]
+        text = rule.note["sv"].strip()
+        if before:
+            which = " och ".join(dict.fromkeys(swedish_label(p) for p in before))
+            what = "".join(f"{_lower(_label(catalogue, d, c))} " for d, c in rule.breakdown.items())
+            text += (f" För {what}{which} kan uppgiften därför inte förekomma och visas med en punkt "
+                     f"({NOT_APPLICABLE}).")
+        if before or any(parse_period(p).first < first for p in shown):
+            notes.append(text)
+    if headline is not None:
+        named = _lower(_dimension_titles(catalogue, bound).get(headline) or headline)
+        notes.append(f"Återrapporteringen redovisar uppgiften efter {named} (i fetstil), inte för alla "
+                     "tillsammans: totalen är inte publicerad.")
+    notes += [f"{capitalised(swedish_label(n.period))}: {n.text['sv'].strip()}" for n in bound.info.notes
+              if n.period in shown]
+    return notes
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _footnote(bound) -> str:
@@ -259,10 +418,16 @@ def _published_notes(catalogue: Catalogue, bound, checks, periods: set[str], hid
     cell the figure rests on is suppressed.
     """
     notes = []
-    for f in checks or []:
+    def start(f) -> dt.date:  # oldest first, as in the tables
+        try:
+            return parse_period(f.period.split("–")[0]).first
+        except ValueError:
+            return dt.date.max
+    for f in sorted(checks or [], key=start):
         if f.indicator != bound.id or not (set(f.period.split("–")) & periods):
             continue
         where = "".join(f", {_label(catalogue, d, v).lower()}" for d, v in f.breakdown.items())
+        period = swedish_label(f.period)
         if hidden(f):
             verdict = "redovisas inte av röjandeskäl"
         elif f.holds:
@@ -271,7 +436,7 @@ def _published_notes(catalogue: Catalogue, bound, checks, periods: set[str], hid
             verdict = "kunde inte beräknas"
         else:
             verdict = "stämmer inte med beräkningen"
-        notes.append(f"Publicerat {f.period}{where}: ”{f.text}” ({f.published}) – {verdict}.")
+        notes.append(f"Publicerat {period}{where}: ”{f.text}” ({f.published}) – {verdict}.")
     return notes
 
 
@@ -297,8 +462,8 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
     anyway: the method section states them first.
     """
     threshold = catalogue.project.threshold
-    flags = {key: suppression(table, threshold, catalogue.get(key[0]).measure.kind == "count_distinct")
-             for key, table in rows.items()}
+    # every table of `rows` (with those linked to the report's: engine.disclosure), flagged together
+    flags = table_flags(rows, threshold, **settings(catalogue.indicators.values()))
     by_breakdown = {key: dict(zip((tuple(r["breakdown"].items()) for r in rows[key]), table_flags, strict=True))
                     for key, table_flags in flags.items()}
 
@@ -316,22 +481,43 @@ def build_report(catalogue: Catalogue, rows: dict[tuple[str, str], list[dict]], 
         before_label = report_period(bound, compare) if compare else None
         lines = _lines(catalogue, bound, tables.get(now_label, {}),
                        tables.get(before_label, {}) if before_label is not None else None)
+        not_applicable = not_applicable_rule(bound)
+        lines = [dataclasses.replace(
+            line, current=NOT_APPLICABLE_CELL if not_applicable(now_label, (line.dimension, line.category))
+            else line.current,
+            previous=NOT_APPLICABLE_CELL if line.previous is not None
+            and not_applicable(before_label, (line.dimension, line.category)) else line.previous) for line in lines]
+        headline = headline_dimension(bound, now_label, lines)
+        if headline is not None:  # the total was never published: say so where it stands
+            lines = [dataclasses.replace(line, label=f"{line.label} (inte publicerat)") if line.dimension is None
+                     else line for line in lines]
+        shown = [report_period(bound, y) for y in trend_years(spec, year)] + [p for p in (before_label, now_label)
+                                                                               if p is not None]
         item = ReportIndicator(
             bound.id, bound.info.version, bound.info.title["sv"], unit, UNIT_LABELS[unit], now_label,
-            before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables), _footnote(bound),
+            before_label, lines, _charts(catalogue, bound, spec, year, compare, lines, tables, not_applicable),
+            _footnote(bound),
             _published_notes(catalogue, bound, checks, {now_label} | ({before_label} if before_label else set()),
                              hidden),
-            _dimension_titles(catalogue, bound))
+            _dimension_titles(catalogue, bound), _indicator_notes(catalogue, bound, list(dict.fromkeys(shown)),
+                                                                  headline), headline)
         if spec.key not in sections:
             sections[spec.key] = Section(spec.key, spec.title["sv"], catalogue.project.citation(spec.source), [])
         sections[spec.key].indicators.append(item)
     notes = [
-        f"Uppgifter som bygger på färre än {threshold} enheter redovisas inte utan visas som {SUPPRESSED}. "
-        "För att en sådan uppgift inte ska kunna räknas fram ur totalen och övriga uppgifter i samma "
-        f"tabell döljs då även minst en annan uppgift där ({SUPPRESSED}). En andel döljs också när färre än "
-        f"{threshold} enheter ingår, eller inte ingår, i täljaren.",
-        f"{NO_VALUE} betyder att uppgift saknas: populationen är tom, så ett medelvärde, en median eller en "
-        "andel inte kan beräknas.",
+        f"Uppgifter som bygger på färre än {threshold} personer redovisas inte utan visas med två punkter "
+        f"({SUPPRESSED}); det gäller också antal händelser, som möten eller insatser: fem möten med en person är "
+        "en person. För att en sådan uppgift inte ska kunna räknas fram ur totalen och övriga uppgifter i "
+        "samma tabell, eller i en annan tabell över samma personer, döljs då även minst en annan uppgift där. "
+        f"En andel döljs också när färre än {threshold} personer ingår, eller inte ingår, i täljaren, och en "
+        "andel av en känslig uppgift (till exempel psykiatrisk diagnos) som skulle bli 0 eller 100 procent. "
+        "En tabell där en grupp rymmer hela totalen (alla är kvinnor) redovisas inte alls: varje cell visas "
+        f"med {SUPPRESSED}, även grupper utan någon enhet.",
+        f"Tecknen följer SCB:s teckenförklaring: ett streck ({ZERO}) betyder noll, 0 att uppgiften är mindre än "
+        f"hälften av enheten, en punkt ({NOT_APPLICABLE}) att uppgiften inte kan förekomma (en tom grupp har "
+        "inget medelvärde, ingen median och ingen andel, eller det som räknas fanns inte under perioden) och "
+        f"två punkter ({SUPPRESSED}) att uppgiften inte redovisas av röjandeskäl.",
+        "Tabeller och diagram visar åren i tidsordning, det äldsta först.",
         "Andelar redovisas i hela procent, dagar i hela dagar, år och kvoter med en decimal. "
         + ("Redovisningsgrupperna redovisas var för sig och, där tabellen anger det, korsade (till exempel "
            "kön och ersättning); " if any(b.crosses for b in report_indicators(catalogue)) else

@@ -49,12 +49,13 @@ from .model import Entity, Model
 from .periods import PeriodError, parse_period
 from .present import breakdown_label, format_number
 from .render import DIALECTS, CompileRefused
+from .shielded import VERDICT_SV
 
 GENERATOR = "indicators docs"
 UNIT_LABELS = {"count": "antal", "share": "andel", "days": "dagar", "years": "år", "ratio": "kvot"}
 REPORT_PERIODS = {"year": "år", "H1": "första halvåret", "H2": "andra halvåret"}
 NO_REPORT = "-"   # the report filter's value for indicators that belong to no report
-CHECK_WORDS = {True: "ja", False: "NEJ"}
+CHECK_WORDS = {True: "ja", False: "NEJ", None: VERDICT_SV}  # None: it rests on a suppressed cell
 NONE = '<span class="muted">–</span>'   # an empty cell
 
 
@@ -513,9 +514,12 @@ class Site:
             return [f'<p class="note">Underlaget {e(d.dataset)} kunde inte kontrolleras: {e(d.check_error)}</p>']
         figures = d.checks.figures
         held = sum(1 for f in figures if f.holds)
+        failed = sum(1 for f in figures if f.holds is False)
+        hidden = len(figures) - held - failed
         breaches = d.checks.breaches
         text = (f"Kontroll mot underlaget {e(d.dataset)}: {held} av {len(figures)} publicerade siffror stämmer"
-                + (f", {len(figures) - held} stämmer inte" if held < len(figures) else ""))
+                + (f", {failed} stämmer inte" if failed else "")
+                + (f", {hidden} visas inte av röjandeskäl" if hidden else ""))
         if d.checks.data is not None:
             text += f"; {len(breaches)} av {len(d.checks.data)} datakontroller bröts"
         out = [f'<p class="note">{text}.</p>']
@@ -694,7 +698,8 @@ class Site:
                               f'<a href="{root}sources.html#{source_anchor(figure.source)}">(källan)</a>'))
         rows.append(("I definitionen", f'<a href="#yaml-L{figure.position.line}">rad {figure.position.line}</a>'))
         if verdict is not None:
-            word = f'<span class="{"ok" if verdict.holds else "fail"}">{CHECK_WORDS[verdict.holds]}</span>'
+            style = "muted" if verdict.holds is None else "ok" if verdict.holds else "fail"
+            word = f'<span class="{style}">{CHECK_WORDS[verdict.holds]}</span>'
             rows += [("Beräknat", e(verdict.computed)), ("Stämmer", word)]
             if verdict.reason:
                 rows.append(("Skäl", e(verdict.reason)))

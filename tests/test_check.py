@@ -173,10 +173,19 @@ def test_check_needs_data_and_known_periods(catalogue, tmp_path):
 
 
 def test_check_json_shape(catalogue):
-    result = api.check(catalogue, "fixtures/antal_kontaktmoten.yaml", ["2018"], ["antal_kontaktmoten"])
+    # the fixture's 5 meetings are too few to show (the report suppresses them): the shape of a computed figure is
+    # that of a microdata run, which shows them and says so
+    result = api.check(catalogue, "fixtures/antal_kontaktmoten.yaml", ["2018"], ["antal_kontaktmoten"],
+                       disclosure=False)
     doc = json.loads(json.dumps(result.as_dict()))
     assert doc["format"] == 2 and doc["summary"]["figures"] == 1
-    assert {"format", "provenance", "summary", "data_checks", "figures", "changes"} == set(doc)
+    assert {"format", "provenance", "microdata", "summary", "data_checks", "figures", "changes"} == set(doc)
+    assert doc["microdata"] is True and doc["provenance"]["disclosure"]["applied"] is False
+    shielded = api.check(catalogue, "fixtures/antal_kontaktmoten.yaml", ["2018"], ["antal_kontaktmoten"]).as_dict()
+    assert shielded["microdata"] is False and shielded["provenance"]["disclosure"]["applied"] is True
+    hidden = shielded["figures"][0]
+    assert (hidden["verdict"], hidden["holds"], hidden["computed"]) == ("suppressed", None, None)
+    assert "not shown for disclosure" in hidden["reason"] and hidden["claim"] == doc["figures"][0]["claim"]
     figure = doc["figures"][0]
     assert {"id", "indicator", "period", "periods", "breakdown", "claim", "computed", "verdict", "holds", "reason",
             "source", "file", "line", "column", "published_text"} <= set(figure)

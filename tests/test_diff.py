@@ -159,8 +159,9 @@ def test_the_reviewer_gets_exit_1_and_how_to_accept(model_changed, model_diff, d
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     summary = model_diff.summary()
-    assert lines[0] == (f"{summary['rows_changed']} row(s) changed, {summary['figures_changed']} published figure(s) "
-                        "changed verdict, 2 definition(s) changed, 2 missing version bump(s)")
+    hidden = f" ({summary['rows_not_compared']} more not compared: suppressed)" if summary["rows_not_compared"] else ""
+    assert lines[0] == (f"{summary['rows_changed']} row(s) changed{hidden}, {summary['figures_changed']} published "
+                        "figure(s) changed verdict, 2 definition(s) changed, 2 missing version bump(s)")
     moved = [f.id for f in model_diff.changed_figures]
     for ident in moved:
         assert re.search(rf"^\s+{re.escape(ident)}\s.*\bja\s+NEJ\s+CHANGED$", proc.stdout, re.M), ident
@@ -189,13 +190,14 @@ def test_json_is_the_whole_diff(model_changed, model_diff, data):
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout)
     assert set(document) == {"baseline", "periods", "summary", "missing_version_bumps", "findings", "model_changes",
-                             "model_diff", "definitions", "figures", "rows"}
+                             "model_diff", "definitions", "figures", "rows", "rows_not_compared"}
     assert document["summary"] == {**model_diff.summary(), "figures_not_accepted": 0}
     assert document["periods"] == ["2018"] and document["baseline"] == str(ORIGINAL)
     figure = document["figures"][0]
     assert set(figure) == {"id", "indicator", "period", "breakdown", "label", "status", "published",
                            "published_before", "text", "old", "new", "changed", "accepted", "source", "position"}
-    assert set(figure["old"]) == {"computed", "holds", "reason"} and all(f["accepted"] for f in document["figures"])
+    assert set(figure["old"]) == {"computed", "holds", "verdict", "reason"}
+    assert all(f["accepted"] for f in document["figures"])
     row = document["rows"][0]
     assert set(row["before"]) == {"value", "numerator", "denominator", "n"}
     assert {"old_text", "new_text", "difference", "difference_text", "figures", "status", "label"} <= set(row)
@@ -264,8 +266,8 @@ def test_an_unchanged_catalogue_has_no_differences(tmp_path, data):
     working, baseline = catalogues(folder)
     result = api.diff(working, baseline, data, ["2018", "2017"])
     assert result.empty and result.as_dict()["summary"] == {
-        "rows_changed": 0, "figures_changed": 0, "figures_not_accepted": 0, "definitions_changed": 0,
-        "model_changes": 0, "missing_version_bumps": 0}
+        "rows_changed": 0, "rows_not_compared": 0, "figures_changed": 0, "figures_not_accepted": 0,
+        "definitions_changed": 0, "model_changes": 0, "missing_version_bumps": 0}
 
 
 def test_a_git_revision_is_the_baseline(tmp_path, data):

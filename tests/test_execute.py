@@ -92,9 +92,15 @@ def test_json_row_shape(tmp_path, catalogue, tables):
     db = tmp_path / "extract.duckdb"
     write_duckdb(db, catalogue, tables)
     for r in api.run(catalogue, db, ["2018"]):
-        assert list(r) == ["indicator", "period", "breakdown", "value", "numerator", "denominator", "n", "disclosure"]
+        assert list(r) == ["indicator", "period", "breakdown", "value", "numerator", "denominator", "n", "persons",
+                           "numerator_persons", "rest_persons", "disclosure"]
         assert r["disclosure"] in (None, "primary", "secondary")
-        assert isinstance(r["n"], int)
+        assert isinstance(r["n"], int) and isinstance(r["persons"], int) and 0 <= r["persons"] <= r["n"]
+        if catalogue.get(r["indicator"]).measure.kind == "share":   # persons on each side of the numerator
+            assert r["numerator_persons"] <= r["numerator"] and r["rest_persons"] <= r["n"] - r["numerator"]
+            assert r["numerator_persons"] + r["rest_persons"] >= r["persons"]
+        else:
+            assert r["numerator_persons"] is None and r["rest_persons"] is None
         bound = catalogue.get(r["indicator"])
         shapes = {(), *((b.name,) for b in bound.breakdowns), *((a.name, b.name) for a, b in bound.crosses)}
         assert tuple(r["breakdown"]) in shapes, "the total, one declared breakdown or one declared cross-table"

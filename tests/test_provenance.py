@@ -35,8 +35,17 @@ from engine.snapshots import snapshot_text
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "antal_gemensamma_kartlaggningar.yaml"
 IND = "antal_gemensamma_kartlaggningar"
-CHANGING = ROOT / "fixtures" / "andel_lamnat_sjukforsakringen_efter_insats.yaml"  # its figures move: an alert
+MOVING = "antal_avslutade_efter_insats"  # on the small extract: its published figure fails, its 2018 total moves
 UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+@pytest.fixture(scope="module")
+def small_extract(tmp_path_factory) -> Path:
+    """The synthetic extract at scale 0.02: cells large enough that the alert and the figure are not suppressed
+    (a fixture's handful of rows would be, and check shows nothing of a suppressed cell)."""
+    path = tmp_path_factory.mktemp("small") / "demo.duckdb"
+    api.demo_data(path, scale=0.02)
+    return path
 
 
 def invoke(*args) -> tuple[int, str, str]:
@@ -71,7 +80,8 @@ def test_run_json_has_provenance_beside_the_rows_and_bare_gives_the_old_list(cat
     code, out, _ = invoke("run", "--data", FIXTURE, "--period", "2018", "--indicator", IND, "--format", "json")
     assert code == 0
     document = json.loads(out)
-    assert set(document) == {"format", "provenance", "rows"} and document["format"] == 2
+    assert set(document) == {"format", "provenance", "microdata", "rows"} and document["format"] == 2
+    assert document["microdata"] is True  # run keeps every value: microdata, said in the output itself
     assert_provenance(document["provenance"], catalogue, [IND], FIXTURE,
                       f"indicators run --data {FIXTURE} --period 2018")
     p = document["provenance"]
@@ -116,15 +126,13 @@ def test_the_sidecar_never_lands_on_an_input(tmp_path):
     assert not (tmp_path / "rows.csv").exists() and dataset.read_bytes() == FIXTURE.read_bytes()
 
 
-def test_check_json_and_junit_carry_the_provenance(catalogue, tmp_path):
+def test_check_json_and_junit_carry_the_provenance(catalogue, tmp_path, small_extract):
     junit, report = tmp_path / "check.xml", tmp_path / "check.json"
-    code, _, _ = invoke("check", "--data", CHANGING, "--indicator", "andel_lamnat_sjukforsakringen_efter_insats",
-                        "--junit", junit, "--json", report)
-    assert code == 1  # the fixture's few rows do not reproduce the national figures
+    code, _, _ = invoke("check", "--data", small_extract, "--indicator", MOVING, "--junit", junit, "--json", report)
+    assert code == 1  # the small extract does not reproduce the national figures
     document = json.loads(report.read_text("utf-8"))
-    assert document["format"] == 2
-    assert_provenance(document["provenance"], catalogue, ["andel_lamnat_sjukforsakringen_efter_insats"], CHANGING,
-                      "indicators check --data")
+    assert document["format"] == 2 and document["summary"]["suppressed"] == 0
+    assert_provenance(document["provenance"], catalogue, [MOVING], small_extract, "indicators check --data")
     root = ET.parse(junit).getroot()
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     properties = {p.get("name"): p.get("value") for p in suites["published-figures"].findall("properties/property")}
@@ -132,7 +140,8 @@ def test_check_json_and_junit_carry_the_provenance(catalogue, tmp_path):
     assert properties["engine.version"] == p["engine"]["version"]
     assert properties["engine.git_commit"] == p["engine"]["git_commit"]
     assert properties["catalogue.hash"] == p["catalogue"]["hash"]
-    assert properties["dataset.path"] == str(CHANGING) and properties["dataset.sha256"] == sha256(CHANGING)
+    assert properties["dataset.path"] == str(small_extract) and properties["dataset.sha256"] == sha256(small_extract)
+    assert properties["disclosure.applied"] == "true" and "microdata" not in properties
     assert properties["disclosure.threshold"] == str(catalogue.project.threshold)
     assert properties["generated_at"] == p["generated_at"] and properties["command"] == p["command"]
     # every figure: a test case placed at its line, named by its stable id, with its source and values
@@ -147,7 +156,7 @@ def test_check_json_and_junit_carry_the_provenance(catalogue, tmp_path):
         assert values["published"] == figure["claim"]["text"] and values["computed"] == figure["computed"]["text"]
     # the change alert: a case of its own, skipped (shown, not failing), with its stable id
     (alert,) = document["changes"]
-    assert alert["id"] == "change/andel_lamnat_sjukforsakringen_efter_insats/2018/total"
+    assert alert["id"] == f"change/{MOVING}/2018/total"
     (case,) = suites["change-alerts"].findall("testcase")
     assert case.get("name") == alert["id"] and case.find("skipped") is not None and case.find("failure") is None
     assert case.get("file") == alert["file"] and case.get("line") == str(alert["line"]) != "0"
@@ -292,11 +301,19 @@ def test_git_commit_where_there_is_a_checkout_and_none_where_not(tmp_path):
     assert git_state(tmp_path) == (None, None)
 
 
-@pytest.mark.parametrize("output,applied", [("run", False), ("check", False), ("report", True)])
+@pytest.mark.parametrize("output,applied", [("run", False), ("check", True), ("report", True)])
 def test_disclosure_says_whether_it_was_applied(catalogue, output, applied):
     p = build_provenance(catalogue, indicator_ids=[IND], output=output).as_dict()
     assert p["disclosure"]["applied"] is applied and p["disclosure"]["threshold"] == catalogue.project.threshold
     assert p["dataset"] is None and p["data_checks"]["run"] is False
+
+
+@pytest.mark.parametrize("output,applied", [("run", True), ("check", False)])
+def test_disclosure_chosen_on_the_command_line_is_stated(catalogue, output, applied):
+    """run --apply-disclosure and check --show-suppressed turn the default round, and the note says which."""
+    p = build_provenance(catalogue, indicator_ids=[IND], output=output, disclosure=applied).as_dict()
+    assert p["disclosure"]["applied"] is applied
+    assert ("--apply-disclosure" if applied else "--show-suppressed") in p["disclosure"]["note"]
 
 
 def test_report_formats_render_without_provenance(catalogue):

@@ -22,7 +22,7 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 # A suppressed cell should carry no value; these carry one anyway (and an n), so the tests
 # can check that no renderer ever shows it.
 SECRET_VALUE, SECRET_N = 4321, 987
-EXPLANATION = ("Uppgiften redovisas inte av röjandeskäl: den bygger på färre än 3 enheter, "
+EXPLANATION = ("Uppgiften redovisas inte av röjandeskäl: den bygger på färre än 3 personer, "
                "eller den skulle göra det möjligt att räkna fram en sådan uppgift.")
 # Words that would tell a reader which kind of suppression a cell got.
 KIND_WORDS = ("primär", "sekundär", "primary", "secondary", "skyddad för att", "röja en annan",
@@ -43,7 +43,7 @@ def secondary():
 
 
 def none_cell():
-    return Cell(None, None, "–")
+    return Cell(None, None, ".")  # no value: an empty group (SCB: uppgift kan inte förekomma)
 
 
 def line(label, dimension, category, current, previous):
@@ -183,7 +183,7 @@ def test_html_suppressed_cells(html):
     assert len(cells) == 2  # Gotland and Jämtland, 2018
     assert len(set(cells)) == 1  # primary and secondary look the same
     assert f'title="{EXPLANATION}"' in cells[0] and ">..<span" in cells[0]
-    assert ">–</td>" in html
+    assert '<td class="num na">.<span class="visually-hidden"> (uppgift kan inte förekomma)</span></td>' in html
     assert html.count(f'<p class="tablenote">.. = {EXPLANATION}</p>') == 1  # only the table with ".."
     assert f"<dt>..</dt>\n<dd>{EXPLANATION}</dd>" in html
 
@@ -236,7 +236,7 @@ def test_svg_trend_chart():
     assert ticks[0] == "0" and 4 <= len(ticks) <= 6
     assert ticks[-1] == "12\u00a0500"
     assert "legend" not in groups  # one series
-    assert root.get("width") == "560"
+    assert root.get("width") == "340" and root.get("class") == "chart"  # drawn for a phone
     heights = [float(b.get("height")) for b in bars]
     assert heights[1] > heights[0] > heights[2] > 0
 
@@ -283,15 +283,19 @@ def test_markdown_has_the_tables(report):
     assert text.startswith("# Förstärkt samarbete och samordningsförbund 2018\n")
     assert "## Förstärkt samarbete" in text and "## Samordningsförbund" in text
     assert "### Antal gemensamma kartläggningar" in text
-    assert "|  | 2018 | 2017 |" in text and "|:---|---:|---:|" in text
-    assert "| **Totalt** | 8\u00a0306 | 10\u00a0010 |" in text
-    assert "| **Kön** | | |" in text
-    assert "| Gotlands län | .. | – |" in text.replace("\u00a0", "")
-    assert "| Jämtlands län | .. |" in text.replace("\u00a0", "")
-    assert text.count(f"\n.. = {EXPLANATION}\n") == 1  # only under the table with ".."
+    assert "|  | 2017 | 2018 |" in text and "|:---|---:|---:|" in text  # oldest first
+    assert "| **Totalt** | 10\u00a0010 | 8\u00a0306 |" in text
+    assert "| *Kön* | | |" in text
+    assert "| Gotlands län | . | .. |" in text.replace("\u00a0", "")
+    assert "| Jämtlands län | 50% | .. |" in text.replace("\u00a0", "")
+    assert text.count(f"\n.. = {EXPLANATION}") == 1  # only under the table with ".."
+    assert "\n. = Uppgift kan inte förekomma." in text  # and "." where a table shows it
     assert f"- `..` {EXPLANATION}" in text
     assert "|  | 2018 |\n|:---|---:|" in text  # an indicator without comparison
-    assert "*Diagram: Gemensamma kartläggningar efter kön" in text
+    assert "Diagram" not in text and "HTML-versionen" not in text  # no chart named without its figures
+    # a trend holds a year the table does not: its figures as a small table; the split by kön is the table's own
+    assert "*Gemensamma kartläggningar 2016–2018*\n\n|  | 2016 | 2017 | 2018 |\n|:---|---:|---:|---:|\n" \
+           "| Totalt | 9\u00a0570 | 10\u00a0010 | 8\u00a0306 |" in text
     assert "<svg" not in text
     assert "Andelar avrundas till hela procent." in text
 
@@ -335,13 +339,16 @@ def test_xlsx_sheets(workbook):
 def test_xlsx_numbers_are_numbers(workbook):
     cells = sheet_cells(workbook, "xl/worksheets/sheet2.xml")
     total = row_of(cells, "Totalt")
-    assert cells[f"B{total}"] == (None, "8306") and cells[f"C{total}"] == (None, "10010")
+    assert cells[f"B{total}"] == (None, "10010") and cells[f"C{total}"] == (None, "8306")  # oldest first
     assert f"D{total}" not in cells and not any(v == "n 2018" for _, v in cells.values())  # no unit counts
     women = row_of(cells, "Kvinnor")
-    assert cells[f"B{women}"] == (None, "5012")
+    assert cells[f"C{women}"] == (None, "5012")
     share_total = row_of(cells, "Totalt", after=total)
-    assert cells[f"B{share_total}"] == (None, "0.58")
-    assert cells[f"A{total - 1}"] == ("s", "Antal") and cells[f"B{total - 1}"] == ("s", "2018")
+    assert cells[f"C{share_total}"] == (None, "0.58")
+    # one header row for the sheet: the years, oldest first; each block's title says its unit
+    assert [cells[f"{c}3"] for c in "ABCD"] == [("s", "Indikator och redovisningsgrupp"), ("s", "2017"),
+                                                ("s", "2018"), ("s", "Anmärkning")]
+    assert cells[f"A{total - 1}"] == ("s", "Antal gemensamma kartläggningar (antal)")
     numeric = [v for k, v in cells.values() if k not in ("s", "str", "inlineStr") and v is not None]
     assert numeric and all(float(v) == float(v) for v in numeric)
     styles = workbook.read("xl/styles.xml").decode()
@@ -352,9 +359,9 @@ def test_xlsx_numbers_are_numbers(workbook):
 def test_xlsx_suppressed_cells_are_text_with_a_reason(workbook):
     cells = sheet_cells(workbook, "xl/worksheets/sheet2.xml")
     gotland = row_of(cells, "Gotlands län")
-    assert cells[f"B{gotland}"] == ("s", "..") and cells[f"C{gotland}"] == ("s", "–")
+    assert cells[f"C{gotland}"] == ("s", "..") and cells[f"B{gotland}"] == ("s", ".")
     jamtland = row_of(cells, "Jämtlands län")
-    assert cells[f"B{jamtland}"] == ("s", "..") and cells[f"C{jamtland}"] == (None, "0.5")
+    assert cells[f"C{jamtland}"] == ("s", "..") and cells[f"B{jamtland}"] == (None, "0.5")
     # the same note for a primary (Gotland) and a secondary (Jämtland) cell
     assert cells[f"D{gotland}"] == cells[f"D{jamtland}"] == ("s", "2018: redovisas inte av röjandeskäl")
     values = {v for _, v in cells.values()}
@@ -421,9 +428,9 @@ def test_the_kind_of_suppression_cannot_be_told(report):
 def test_xlsx_years_and_missing(workbook):
     cells = sheet_cells(workbook, "xl/worksheets/sheet3.xml")
     total = row_of(cells, "Totalt")
-    assert cells[f"B{total}"] == (None, "3.5")
+    assert cells[f"C{total}"] == (None, "3.5")
     women = row_of(cells, "Kvinnor")
-    assert cells[f"C{women}"] == ("s", "–")
+    assert cells[f"B{women}"] == ("s", ".")
     assert ("s", "Kön") in cells.values() and ("s", "Behovsgrupp") in cells.values()
 
 
@@ -463,7 +470,7 @@ def test_svg_odd_charts_stay_well_formed(chart):
 def test_svg_chart_without_any_bar_has_no_scale():
     svg = svg_chart(Chart("Bara saknade", "share", ["2017", "2018"], [("Totalt", [none_cell(), primary()])]))
     _, _, bars, texts, ticks = chart_parts(svg)
-    assert not bars and not ticks and texts == ["–", ".."]
+    assert not bars and not ticks and texts == [".", ".."]
     assert "Inga uppgifter att visa" in svg and "%" not in svg
 
 
@@ -471,3 +478,164 @@ def test_xlsx_links_the_sheets_internally(workbook):
     sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
     assert "location=\"'Förstärkt samarbete'!A1\"" in sheet
     assert not any(n.endswith("sheet1.xml.rels") for n in workbook.namelist())  # no external target
+
+
+# --- periods, symbols, year order, names, contrast, XLSX sheets -------------------------------------------
+
+def test_swedish_period_labels():
+    from engine.periods import swedish_label, swedish_part
+    assert [swedish_label(p) for p in ("2018", "2018H1", "2018H2", "2018Q1", "2018Q4", "2018-12", "2016–2018")] == [
+        "2018", "januari–juni 2018", "juli–december 2018", "januari–mars 2018", "oktober–december 2018",
+        "december 2018", "2016–2018"]
+    assert swedish_part("2018H2") == "juli–december" and swedish_part("2018") == ""
+
+
+def period_report() -> Report:
+    """A half-year indicator whose comparison period is not applicable, and a month."""
+    lines = [line("Totalt", None, None, cell(0.2, "share", decimals=0), none_cell()),
+             line("Kvinnor", "kon", "K", cell(0.21, "share", decimals=0), none_cell())]
+    half = ReportIndicator("andel_h2", 1, "Andel med omställningsmöte", "share", "andel", "2018H2", "2017H2", lines,
+                           [Chart("Andel med omställningsmöte: fördelning efter kön, juli–december 2017 och "
+                                  "juli–december 2018", "share", ["Kvinnor"],
+                                  [("juli–december 2017", [none_cell()]),
+                                   ("juli–december 2018", [cell(0.21, "share", decimals=0)])])],
+                           notes=["Omställningsmöten infördes i juni 2018. För juli–december 2017 kan uppgiften "
+                                  "därför inte förekomma och visas med en punkt (.)."])
+    month = ReportIndicator("median_12", 1, "Median i december", "days", "dagar", "2018-12", "2017-12",
+                            [line("Totalt", None, None, cell(1285, "days"), cell(1024, "days"))])
+    return Report("Perioder", "2018", "2017", "test", "x", "2019-05-17", 3,
+                  [Section("s", "Avsnitt", "", [half, month])])
+
+
+def test_periods_are_swedish_and_oldest_first_in_every_format():
+    report = period_report()
+    text = to_html(report)
+    assert '<th scope="col">juli–december 2017</th><th scope="col">juli–december 2018</th>' in text
+    assert '<th scope="col">december 2017</th><th scope="col">december 2018</th>' in text
+    assert "2018H2" not in text.replace('id="andel_h2', "") and "2017-12" not in text
+    assert "visas med en punkt (.)." in text and '<td class="num na">.<span' in text
+    markdown = to_markdown(report)
+    assert "|  | juli–december 2017 | juli–december 2018 |" in markdown
+    assert "| **Totalt** | . | 20" in markdown and "2018H2" not in markdown
+    book = zipfile.ZipFile(io.BytesIO(to_xlsx(report)))
+    cells = sheet_cells(book, "xl/worksheets/sheet2.xml")
+    assert ("s", "Andel med omställningsmöte (andel, juli–december)") in cells.values()
+    assert ("s", "Median i december (dagar, december)") in cells.values()
+    total = row_of(cells, "Totalt")
+    assert cells[f"B{total}"] == ("s", ".") and cells[f"C{total}"] == (None, "0.2")
+
+
+def test_zero_and_less_than_half_the_unit_keep_their_own_symbols():
+    """SCB: "–" is exactly none, "0" less than half the unit; in XLSX both are numbers, none shown as "–"."""
+    zero, small = Cell(0, 0, "\u2013"), Cell(0.0, 300, format_number(0.0, "share", 0))
+    item = ReportIndicator("a", 1, "A", "share", "andel", "2018", None,
+                           [line("Totalt", None, None, zero, None), line("Kvinnor", "kon", "K", small, None)])
+    report = Report("T", "2018", None, "test", "x", "2019-05-17", 3, [Section("s", "S", "", [item])])
+    text = to_html(report)
+    assert '<td class="num">\u2013<span class="visually-hidden"> (noll)</span></td>' in text
+    assert f'<td class="num">{format_number(0.0, "share", 0)}</td>' in text
+    book = zipfile.ZipFile(io.BytesIO(to_xlsx(report)))
+    cells = sheet_cells(book, "xl/worksheets/sheet2.xml")
+    assert cells[f"B{row_of(cells, 'Totalt')}"] == (None, "0") and cells[f"B{row_of(cells, 'Kvinnor')}"] == (None, "0")
+    styles = book.read("xl/styles.xml").decode()
+    assert 'formatCode="0%;-0%;&quot;\u2013&quot;"' in styles
+
+
+def test_the_legend_follows_scb():
+    from engine.report_formats import legend_entries
+    signs = [sign for sign, _ in legend_entries(3)]
+    assert signs == ["\u2013", "0", ".", ".."]
+    meanings = dict(legend_entries(3))
+    assert meanings["\u2013"].startswith("Noll") and "kan inte förekomma" in meanings["."]
+    assert meanings["0"].startswith("Mindre än hälften av den använda enheten")
+
+
+def relative_luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_bar_colour_has_3_to_1_contrast():
+    """WCAG 2.1, 1.4.11 (non-text contrast): each bar against the white page, and the two bars of a year pair
+    against each other."""
+    from engine.report_formats import PALETTE, series_colours
+    assert all(contrast(c, "#ffffff") >= 3 for c in PALETTE), [(c, round(contrast(c, "#ffffff"), 2)) for c in PALETTE]
+    older, newer = series_colours(2)
+    assert contrast(older, newer) >= 3 and relative_luminance(older) > relative_luminance(newer)
+    used = set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', to_html(sample_report())))
+    assert used and used <= set(PALETTE)
+
+
+def test_a_skip_link_a_content_policy_and_names_for_screen_readers(html):
+    assert html.index('<a class="skip-link" href="#innehall">') < html.index("<h1>")
+    assert '<main id="innehall" tabindex="-1">' in html
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';" in html
+    captions = re.findall(r"<caption[^>]*>(.*?)</caption>", html)
+    assert len(captions) == len(set(captions)) == 4
+    assert '<span class="visually-hidden">Antal gemensamma kartläggningar: </span>Antal, 2017 och 2018' in html
+
+
+def test_a_title_cannot_end_the_style_element():
+    text = to_html(sample_report(title="</style><script>alert(1)</script>"))
+    style = text[text.index("<style>"):text.index("</style>")]
+    assert "<" not in style[1:] and "\\3c /style\\3e " in style
+
+
+def test_sheet_names_are_cut_at_a_word():
+    taken: set[str] = set()
+    assert sheet_name("Förstärkt samarbete mellan Försäkringskassan och Arbetsförmedlingen", taken) == \
+        "Förstärkt samarbete"
+    assert sheet_name("Insatser finansierade genom samordningsförbund", taken) == "Insatser finansierade"
+    assert sheet_name("Insatser finansierade genom samordningsförbund", taken) == "Insatser finansierade (2)"
+    assert sheet_name("Ettmycketlångtordsomintefårplatsiettbladnamn", taken) == "Ettmycketlångtordsomintefårplat"
+
+
+def test_xlsx_freezes_the_header_row_and_prints_it_on_every_page(workbook):
+    for sheet in ("sheet2", "sheet3"):
+        xml = workbook.read(f"xl/worksheets/{sheet}.xml").decode()
+        pane = re.search(r"<pane [^>]*/>", xml).group(0)
+        assert 'xSplit="1"' in pane and 'ySplit="3"' in pane and 'state="frozen"' in pane
+        cells = sheet_cells(workbook, f"xl/worksheets/{sheet}.xml")
+        assert cells["A3"] == ("s", "Indikator och redovisningsgrupp")
+    assert "_xlnm.Print_Titles" in workbook.read("xl/workbook.xml").decode()
+    cells = sheet_cells(workbook, "xl/worksheets/sheet2.xml")
+    published = [v for _, v in cells.values() if v and v.startswith("Under 2018")]
+    assert published == ["Under 2018 har 8 306 gemensamma kartläggningar genomförts – stämmer."]  # no prefix
+    assert not any(v and v.startswith("Publicerat: ") for _, v in cells.values())
+
+
+def test_the_headline_breakdown_comes_first_in_bold():
+    lines = [line("Totalt (inte publicerat)", None, None, cell(993, "days"), cell(869, "days")),
+             line("Kvinnor", "kon", "K", cell(953, "days"), cell(833, "days")),
+             line("Sjukpenning", "ersattning", "sjukpenning", cell(823, "days"), cell(719, "days"))]
+    item = ReportIndicator("dag", 1, "Dag i fallet", "days", "dagar", "2018", "2017", lines, headline="ersattning")
+    report = Report("T", "2018", "2017", "test", "x", "2019-05-17", 3, [Section("s", "S", "", [item])])
+    text = to_html(report)
+    rows = re.findall(r"<tr( class=\"total\")?><th scope=\"row\"[^>]*>([^<]+)</th>", text)
+    assert rows[:3] == [(' class="total"', "Sjukpenning"), ("", "Totalt (inte publicerat)"), ("", "Kvinnor")]
+    markdown = to_markdown(report)
+    assert markdown.index("**Sjukpenning**") < markdown.index("Totalt (inte publicerat)") < markdown.index("Kvinnor")
+
+
+def test_chart_text_is_never_scaled_down_and_a_crowded_chart_scrolls_instead():
+    """Every text of a chart is FONT units (13) of a chart CHART_WIDTH (340) wide, about 1:1 on a 390 px phone;
+    a chart whose bars need more room is drawn wider (class "wide", scrolled in its figure), never smaller."""
+    from engine.report_formats import CHART_WIDTH, FONT
+    for svg in svgs(to_html(sample_report())):
+        root = ET.fromstring(svg)
+        assert root.get("width") == str(CHART_WIDTH) and root.get("font-size") == str(FONT)
+        sizes = [float(t.get("font-size")) for t in root.iter(f"{{{SVG_NS}}}text") if t.get("font-size")]
+        assert all(size >= FONT for size in sizes), sizes
+    counties = [f"Län {i}" for i in range(21)]
+    crowded = Chart("Många län", "count", counties, [("2017", [cell(100 + i) for i in range(21)]),
+                                                     ("2018", [cell(200 + i) for i in range(21)])])
+    root = ET.fromstring(svg_chart(crowded))
+    assert "wide" in root.get("class").split() and float(root.get("width")) > CHART_WIDTH
+    bars = root.find(f"{{{SVG_NS}}}g[@class='bars']").findall(f"{{{SVG_NS}}}rect")
+    assert len(bars) == 42 and min(float(b.get("width")) for b in bars) >= FONT  # room for an upright label

@@ -37,7 +37,7 @@ reports:
   - {key: test, title: {sv: Testrapport, en: Test report}, source: test}
 """
 
-# two joint assessments in 2018, published as "2"
+# four joint assessments in 2018 (two women, two men: not too few to show at threshold 2), published as "4"
 INDICATOR = """\
 id: antal_test
 version: 1
@@ -52,20 +52,20 @@ population:
 measure:
   kind: count
 published:
-  - {period: "2018", value: 2, precision: 1, text: "2 kartläggningar", source: "test"}
+  - {period: "2018", value: 4, precision: 1, text: "4 kartläggningar", source: "test"}
 """
 
 
 def small_tables() -> dict:
+    """Persons 1 to 4 (K, M, K, M), one case and one assessment each in 2018 (case 10 · p, assessment 100 · p)."""
+    people = [(1, "K", "F32"), (2, "M", "M54"), (3, "K", "F41"), (4, "M", "M51")]
     return {
-        "person": [{"person_id": 1, "kon": "K", "fodelsear": 1980}, {"person_id": 2, "kon": "M", "fodelsear": 1985}],
+        "person": [{"person_id": p, "kon": kon, "fodelsear": 1975 + 5 * p} for p, kon, _ in people],
         "ersattningsfall": [
-            {"fall_id": 10, "person_id": 1, "ersattning": "sjukpenning", "startdatum": dt.date(2018, 1, 1),
-             "slutdatum": None, "diagnoskod": "F32", "avslutsorsak": None},
-            {"fall_id": 20, "person_id": 2, "ersattning": "sjukpenning", "startdatum": dt.date(2018, 2, 1),
-             "slutdatum": None, "diagnoskod": "M54", "avslutsorsak": None}],
-        "kartlaggning": [{"kartlaggning_id": 100, "person_id": 1, "fall_id": 10, "datum": dt.date(2018, 3, 1)},
-                         {"kartlaggning_id": 200, "person_id": 2, "fall_id": 20, "datum": dt.date(2018, 4, 1)}],
+            {"fall_id": 10 * p, "person_id": p, "ersattning": "sjukpenning", "startdatum": dt.date(2018, p, 1),
+             "slutdatum": None, "diagnoskod": diagnosis, "avslutsorsak": None} for p, _, diagnosis in people],
+        "kartlaggning": [{"kartlaggning_id": 100 * p, "person_id": p, "fall_id": 10 * p,
+                          "datum": dt.date(2018, p + 2, 1)} for p, _, _ in people],
     }
 
 
@@ -173,7 +173,7 @@ def test_check_fails_on_a_breach_alone_and_writes_it_to_json_and_junit(small, tm
     junit, report = tmp_path / "junit.xml", tmp_path / "check.json"
     code, output = invoke("check", "--data", db, "--indicators", folder, "--junit", junit, "--json", report)
     assert code == 1
-    assert "1 of 1 published figure(s) hold, 0 fail" in output  # the figure holds: the breach alone fails
+    assert "1 of 1 published figure(s) hold, 0 fail;" in output  # the figure holds: the breach alone fails
     assert (f"{db}: E_DATA_RULE person: 1 row(s): fodelsear is outside its plausible range (1900 to 2099) "
             "(e.g. keys 2)") in output
     assert f"1 of {len(api.check(catalogue, db).data)} data check(s) breached" in output
@@ -201,6 +201,7 @@ def test_check_on_consistent_data_passes_with_every_data_check_in_junit(small, t
     junit = tmp_path / "junit.xml"
     code, output = invoke("check", "--data", data("ok"), "--indicators", folder, "--junit", junit)
     assert code == 0, output
+    assert "1 of 1 published figure(s) hold, 0 fail;" in output  # holds, not merely not shown
     assert "E_DATA_RULE" not in output and "0 of " in output
     data_suite = ET.parse(junit).getroot().findall("testsuite")[1]
     assert data_suite.get("name") == "data-checks" and data_suite.get("failures") == "0"

@@ -80,6 +80,7 @@ class Measure:
     numerator: exp.Expr | None = None   # share
     p: float | None = None                    # percentile
     ratio: tuple[Aggregate, Aggregate] | None = None   # ratio: numerator and denominator
+    sensitive: tuple[str, ...] = ()     # share: the sensitive model columns its numerator reads ("entity.column")
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,11 @@ class BoundIndicator:
     info: IndicatorInfo
     population_from: tuple[str, ...] = ()  # the indicators whose population this one's is built on, nearest first
     crosses: tuple[tuple[Breakdown, Breakdown], ...] = ()  # cross-tables: pairs of categories
+    # the person behind a unit (its key, over the population's aliases) and the to-one joins that reach it
+    # beyond `joins`; None when the unit entity has no to-one path to the model's `person` entity. Disclosure
+    # control counts persons with it (engine.disclosure); it is no part of what the definition means.
+    person_key: exp.Expr | None = None
+    person_joins: tuple[ToOneJoin, ...] = ()
 
 
 @dataclass(frozen=True)

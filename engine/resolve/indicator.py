@@ -4,12 +4,13 @@ measure, breakdowns and published figures, against the model.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
 
-from ..diagnostics import Diagnostics, did_you_mean
+from ..diagnostics import Diagnostics, Position, did_you_mean
 from ..expressions import Source, column_path, node_offset, parse_expression
 from ..info import read_info
 from ..load import Document
@@ -29,7 +30,17 @@ from .bound import (
     ToOneJoin,
 )
 from .expression import bind_expression
-from .scope import PERIOD_NAMES, Bound, Scope, Special, period_value, uses_period, walk
+from .scope import (
+    PERIOD_NAMES,
+    Bound,
+    Scope,
+    Special,
+    note_sensitive,
+    period_value,
+    reading_sensitive,
+    uses_period,
+    walk,
+)
 
 
 def get(data, path):
@@ -240,6 +251,7 @@ class Field(Special):
         self.ctx, self.scope, self.name, self.spec = ctx, scope, name, spec
         self.made = False
         self.join: tuple[RelatedJoin, str] | None = None
+        self.sensitive: frozenset[str] = frozenset()   # the sensitive columns its own binding read
 
     def bind(self, rest, src, node, diags):
         if rest:
@@ -247,7 +259,10 @@ class Field(Special):
                         f"field '{self.name}' is a single value; '{self.name}.{'.'.join(rest)}' does not exist")
             return None
         if not self.made:
-            self.made, self.join = True, self._make()
+            with reading_sensitive() as seen:
+                self.made, self.join = True, self._make()
+            self.sensitive = frozenset(seen)
+        note_sensitive(self.sensitive)   # a use of the field reads what it reads
         if self.join is None:
             return None
         return exp.column("value", table=self.join[0].alias), self.join[1]
@@ -439,12 +454,56 @@ def bind_measure(ctx: Context, scope: Scope) -> Measure | None:
         if bound is None:
             return None
         value = bound[0]
+    sensitive: tuple[str, ...] = ()
     if kind == "share":
-        conds = ctx.conditions(("measure", "numerator"), scope)
+        with reading_sensitive() as seen:
+            conds = ctx.conditions(("measure", "numerator"), scope)
         if conds is None:
             return None
         numerator = exp.and_(*conds) if len(conds) > 1 else conds[0]
-    return Measure(kind, value, numerator, spec.get("p"))
+        sensitive = tuple(sorted(seen))
+    return Measure(kind, value, numerator, spec.get("p"), sensitive=sensitive)
+
+
+PERSON_ENTITY = "person"  # the model's statistical unit behind every other: disclosure control counts persons
+
+
+def bind_person_key(model: Model, scope: Scope) -> tuple[exp.Expr, tuple[ToOneJoin, ...]] | None:
+    """The key of the person behind each unit of `scope`'s entity and the to-one joins it needs beyond
+    `scope.joins` (none when the unit refers to its person directly), or None when no path of to-one
+    relationships leads from the unit entity to the model's `person` entity.
+
+    The path is the shortest (by name at equal length); the key is read as the foreign key of its last step,
+    so a unit with a `person` relationship reads its own `person_id` and joins nothing. `scope` is left as
+    it is: the joins are added to a copy, with aliases that do not clash with the scope's.
+    """
+    if PERSON_ENTITY not in model.entities:
+        return None
+    if scope.entity == PERSON_ENTITY:
+        return exp.column(model.entities[PERSON_ENTITY].key, table=scope.alias), ()
+    frontier: list[tuple[tuple[str, ...], str]] = [((), scope.entity)]
+    seen = {scope.entity}
+    path: tuple[str, ...] | None = None
+    while frontier and path is None:
+        following = []
+        for steps, entity in frontier:
+            for name, rel in sorted(model.entities[entity].relationships.items()):
+                if rel.to_many or rel.target in seen:
+                    continue
+                if rel.target == PERSON_ENTITY:
+                    path = path or (*steps, name)
+                following.append(((*steps, name), rel.target))
+        seen.update(target for _, target in following)
+        frontier = following
+    if path is None:
+        return None
+    copy = Scope(model, scope.entity, scope.alias, list(scope.joins))
+    copy.paths = dict(scope.paths)
+    found = copy.to_one(path[:-1], Source(".".join(path), Position(model.file)), exp.null(), Diagnostics())
+    assert found is not None  # a path of to-one relationships of the model
+    entity, alias = found
+    key = exp.column(model.entities[entity].relationships[path[-1]].foreign_key, table=alias)
+    return key, tuple(copy.joins[len(scope.joins):])
 
 
 COUNT_OF_HINT = ("to count distinct values write {aggregate: count_distinct, of: person_id}; to count the "
@@ -646,6 +705,33 @@ def check_published(ctx: Context, breakdowns: list[Breakdown] | None) -> None:
                 if column is not None and column.values and value not in column.values:
                     diags.error(doc.pos(path + ("breakdown", key)), "E_PUBLISHED_BREAKDOWN",
                                 f"'{value}' is not a value of {key}", did_you_mean(str(value), column.values))
+    check_applies_from(ctx, known if breakdowns is not None else None)
+
+
+def check_applies_from(ctx: Context, known: dict | None) -> None:
+    """`applies_from:` names a breakdown the indicator has and a value of it, and a real day."""
+    data, diags, doc = ctx.doc.data, ctx.diags, ctx.doc
+    value = data.get("applies_from")
+    entries = [((), value)] if isinstance(value, dict) else [((i,), v) for i, v in enumerate(value or [])]
+    for index, entry in entries:
+        path = ("applies_from", *index)
+        try:
+            dt.date.fromisoformat(str(entry.get("date")))
+        except ValueError:
+            diags.error(doc.pos(path + ("date",)), "E_APPLIES_FROM", f"'{entry.get('date')}' is not a day",
+                        "write the first day as YYYY-MM-DD, e.g. 2018-06-01")
+        for key, category in (entry.get("breakdown") or {}).items():
+            if known is None:
+                continue
+            if key not in known:
+                diags.error(doc.key_pos(path + ("breakdown", key)), "E_APPLIES_FROM",
+                            f"applies_from names breakdown '{key}', which the indicator does not have",
+                            did_you_mean(key, known) or "the indicator has no breakdown besides the total")
+                continue
+            column = known[key].column
+            if column is not None and column.values and category not in column.values:
+                diags.error(doc.pos(path + ("breakdown", key)), "E_APPLIES_FROM",
+                            f"'{category}' is not a value of {key}", did_you_mean(str(category), column.values))
 
 
 PLACED_BY_CONDITIONS = "placed_by"
@@ -908,6 +994,11 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics,
     breakdowns = bind_breakdowns(ctx, p.second)
     crosses = bind_crosses(ctx, p.second, breakdowns or [])
     check_published(ctx, (breakdowns or []) + [b for pair in crosses or () for b in pair])
+    if "sensitive" in (doc.data.get("disclosure") or {}) and doc.data["measure"]["kind"] != "share":
+        diags.error(doc.key_pos(("disclosure", "sensitive")), "E_DISCLOSURE_SENSITIVE",
+                    f"disclosure.sensitive is for a share (a sensitive attribute is not published as 0 % or "
+                    f"100 %), but this measure is a {doc.data['measure']['kind']}",
+                    "remove it; every measure is protected on the persons behind each cell")
     if len(diags.errors) > errors_before or measure is None or breakdowns is None or crosses is None:
         return None
     if p.placement is None and not _conditions_use_period(p.where, p.selection, p.second.joins, p.first.joins):
@@ -917,5 +1008,7 @@ def resolve_indicator(doc: Document, model: Model, diags: Diagnostics,
                     "use period_start / period_end in a condition or a field's where, e.g. "
                     "where: startdatum BETWEEN period_start AND period_end")
         return None
+    person = bind_person_key(model, p.second)
     return BoundIndicator(doc.data["id"], doc.file, p.entity, p.entity, p.period, p.placement, p.selection,
-                          p.second.joins, p.where, breakdowns, measure, read_info(doc), p.chain, crosses)
+                          p.second.joins, p.where, breakdowns, measure, read_info(doc), p.chain, crosses,
+                          *(person or (None, ())))

@@ -6,7 +6,9 @@ knows the extra names an indicator declares (fields, lookups, `unit`, the period
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -25,6 +27,29 @@ PERIOD_NAMES = ("period_start", "period_end")
 
 def period_value(name: str) -> exp.Placeholder:
     return exp.Placeholder(this=name)
+
+
+# The sensitive model columns (model.yaml `sensitive: true`) bound while `reading_sensitive` collects them.
+_SENSITIVE: ContextVar[set[str] | None] = ContextVar("sensitive_columns_read", default=None)
+
+
+@contextmanager
+def reading_sensitive() -> Iterator[set[str]]:
+    """Collect, as "entity.column", every sensitive column or calculated column bound inside the block
+    (through any path, lookup or calculated column; a field passes on those its own binding read)."""
+    seen: set[str] = set()
+    token = _SENSITIVE.set(seen)
+    try:
+        yield seen
+    finally:
+        _SENSITIVE.reset(token)
+
+
+def note_sensitive(names: Iterable[str]) -> None:
+    """Record sensitive columns for the innermost `reading_sensitive` block, if one is open."""
+    seen = _SENSITIVE.get()
+    if seen is not None:
+        seen.update(names)
 
 
 def uses_period(*trees: exp.Expr | None) -> bool:
@@ -160,9 +185,13 @@ class Scope:
         ent = self.model.entities[entity]
         name = parts[-1]
         if name in ent.columns:
+            if ent.columns[name].sensitive:
+                note_sensitive([f"{entity}.{name}"])
             return exp.column(name, table=alias), ent.columns[name].type
         if name in ent.calculated:
             calc = ent.calculated[name]
+            if calc.sensitive:
+                note_sensitive([f"{entity}.{name}"])
             inner = Scope(self.model, entity, alias)
             bound = bind_expression(calc.expr.copy(), inner, Source(calc.expr.sql(), Position(self.model.file)), diags)
             return (exp.paren(bound[0]), calc.type) if bound else None

@@ -12,7 +12,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -31,7 +32,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population;
 
 -- period 2018
@@ -48,7 +52,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -67,7 +72,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population;
 
 -- period 2018H2
@@ -84,7 +92,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -103,7 +112,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population;
 
 -- period 2018Q4
@@ -120,7 +132,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -139,7 +152,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population;
 
 -- period 2018-12
@@ -156,7 +172,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN person.kon = 'K' THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -175,5 +192,8 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population;

@@ -9,7 +9,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -39,7 +40,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -59,7 +63,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -89,7 +94,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -109,7 +117,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -139,7 +148,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -159,7 +171,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -189,7 +202,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -209,7 +225,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -239,7 +256,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

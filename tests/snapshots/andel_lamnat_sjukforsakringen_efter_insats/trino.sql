@@ -9,7 +9,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -27,7 +28,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -47,7 +51,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -65,7 +70,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -85,7 +93,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -103,7 +112,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -123,7 +135,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -141,7 +154,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -161,7 +177,8 @@ WITH population AS (
       )
       THEN 1
       ELSE 0
-    END AS in_numerator
+    END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -179,7 +196,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

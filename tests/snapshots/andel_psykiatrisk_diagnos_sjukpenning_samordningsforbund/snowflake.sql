@@ -15,7 +15,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CASE WHEN (
       sjukpenningfall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -36,7 +37,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -61,7 +65,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CASE WHEN (
       sjukpenningfall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -82,7 +87,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -107,7 +115,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CASE WHEN (
       sjukpenningfall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -128,7 +137,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -153,7 +165,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CASE WHEN (
       sjukpenningfall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -174,7 +187,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -199,7 +215,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CASE WHEN (
       sjukpenningfall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -220,7 +237,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -5,7 +5,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     CASE WHEN (
       fall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN ersattningsfall AS fall
     ON fall.fall_id = kartlaggning.fall_id
@@ -22,7 +23,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -38,7 +42,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     CASE WHEN (
       fall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN ersattningsfall AS fall
     ON fall.fall_id = kartlaggning.fall_id
@@ -55,7 +60,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -71,7 +79,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     CASE WHEN (
       fall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN ersattningsfall AS fall
     ON fall.fall_id = kartlaggning.fall_id
@@ -88,7 +97,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -104,7 +116,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     CASE WHEN (
       fall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN ersattningsfall AS fall
     ON fall.fall_id = kartlaggning.fall_id
@@ -121,7 +134,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -137,7 +153,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     CASE WHEN (
       fall.diagnoskod LIKE 'F%'
-    ) THEN 1 ELSE 0 END AS in_numerator
+    ) THEN 1 ELSE 0 END AS in_numerator,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN ersattningsfall AS fall
     ON fall.fall_id = kartlaggning.fall_id
@@ -154,7 +171,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

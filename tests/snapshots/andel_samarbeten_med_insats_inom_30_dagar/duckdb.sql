@@ -3,7 +3,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -36,7 +37,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -50,7 +54,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -83,7 +88,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -97,7 +105,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -130,7 +139,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -144,7 +156,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -177,7 +190,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -191,7 +207,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -224,7 +241,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

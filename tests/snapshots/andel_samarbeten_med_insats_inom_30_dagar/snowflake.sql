@@ -3,7 +3,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -34,7 +35,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -48,7 +52,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -79,7 +84,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -93,7 +101,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -124,7 +133,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -138,7 +150,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -169,7 +182,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -183,7 +199,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_insatser.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -214,7 +231,10 @@ SELECT
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

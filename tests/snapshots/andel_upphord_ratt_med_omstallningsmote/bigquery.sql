@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -28,7 +29,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -40,7 +44,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -66,7 +71,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -78,7 +86,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -104,7 +113,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -116,7 +128,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -142,7 +155,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -154,7 +170,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator
+    CASE WHEN NOT exists_moten.anchor_key IS NULL THEN 1 ELSE 0 END AS in_numerator,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -180,7 +197,10 @@ SELECT
   CAST(SUM(in_numerator) AS FLOAT64) / NULLIF(COUNT(*), 0) AS value,
   COALESCE(SUM(in_numerator), 0) AS numerator,
   COUNT(*) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
 FROM population
 GROUP BY
   GROUPING SETS (

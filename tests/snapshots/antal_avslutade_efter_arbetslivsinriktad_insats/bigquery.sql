@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -32,7 +33,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -45,7 +47,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -75,7 +78,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -88,7 +92,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -118,7 +123,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -131,7 +137,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -161,7 +168,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -174,7 +182,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -204,7 +213,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

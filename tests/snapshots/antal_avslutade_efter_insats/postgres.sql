@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -20,7 +21,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -33,7 +35,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -51,7 +54,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -64,7 +68,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -82,7 +87,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -95,7 +101,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -113,7 +120,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -126,7 +134,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -144,7 +153,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -12,7 +12,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -33,7 +34,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -55,7 +57,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -76,7 +79,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -98,7 +102,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -119,7 +124,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -141,7 +147,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -162,7 +169,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -184,7 +192,8 @@ WITH candidates AS (
     AND insats.finansiar = 'samordningsforbund'
 ), population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -205,7 +214,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -19,7 +20,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -32,7 +34,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -49,7 +52,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -62,7 +66,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -79,7 +84,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -92,7 +98,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -109,7 +116,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -122,7 +130,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -139,7 +148,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

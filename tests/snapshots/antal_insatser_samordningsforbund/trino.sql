@@ -3,7 +3,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     insats.behovsgrupp AS by_behovsgrupp,
-    forbund.lan AS by_lan
+    forbund.lan AS by_lan,
+    insats.person_id AS unit_person
   FROM insats AS insats
   LEFT JOIN person AS person
     ON person.person_id = insats.person_id
@@ -28,7 +29,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -43,7 +45,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     insats.behovsgrupp AS by_behovsgrupp,
-    forbund.lan AS by_lan
+    forbund.lan AS by_lan,
+    insats.person_id AS unit_person
   FROM insats AS insats
   LEFT JOIN person AS person
     ON person.person_id = insats.person_id
@@ -68,7 +71,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -83,7 +87,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     insats.behovsgrupp AS by_behovsgrupp,
-    forbund.lan AS by_lan
+    forbund.lan AS by_lan,
+    insats.person_id AS unit_person
   FROM insats AS insats
   LEFT JOIN person AS person
     ON person.person_id = insats.person_id
@@ -108,7 +113,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -123,7 +129,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     insats.behovsgrupp AS by_behovsgrupp,
-    forbund.lan AS by_lan
+    forbund.lan AS by_lan,
+    insats.person_id AS unit_person
   FROM insats AS insats
   LEFT JOIN person AS person
     ON person.person_id = insats.person_id
@@ -148,7 +155,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -163,7 +171,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     insats.behovsgrupp AS by_behovsgrupp,
-    forbund.lan AS by_lan
+    forbund.lan AS by_lan,
+    insats.person_id AS unit_person
   FROM insats AS insats
   LEFT JOIN person AS person
     ON person.person_id = insats.person_id
@@ -188,7 +197,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

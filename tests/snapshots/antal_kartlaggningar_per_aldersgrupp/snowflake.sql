@@ -18,7 +18,8 @@ WITH population AS (
         CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
       ) >= 50
       THEN '50_och_aldre'
-    END AS by_aldersgrupp
+    END AS by_aldersgrupp,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -33,7 +34,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -62,7 +64,8 @@ WITH population AS (
         CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
       ) >= 50
       THEN '50_och_aldre'
-    END AS by_aldersgrupp
+    END AS by_aldersgrupp,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -77,7 +80,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -106,7 +110,8 @@ WITH population AS (
         CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
       ) >= 50
       THEN '50_och_aldre'
-    END AS by_aldersgrupp
+    END AS by_aldersgrupp,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -121,7 +126,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -150,7 +156,8 @@ WITH population AS (
         CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
       ) >= 50
       THEN '50_och_aldre'
-    END AS by_aldersgrupp
+    END AS by_aldersgrupp,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -165,7 +172,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -194,7 +202,8 @@ WITH population AS (
         CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
       ) >= 50
       THEN '50_och_aldre'
-    END AS by_aldersgrupp
+    END AS by_aldersgrupp,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -209,7 +218,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -19,7 +20,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -33,7 +35,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -50,7 +53,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -64,7 +68,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -81,7 +86,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -95,7 +101,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -112,7 +119,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -126,7 +134,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -143,7 +152,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -1,7 +1,8 @@
 -- period 2017
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -15,7 +16,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -26,7 +28,8 @@ GROUP BY
 -- period 2018
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -40,7 +43,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -51,7 +55,8 @@ GROUP BY
 -- period 2018H2
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -65,7 +70,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -76,7 +82,8 @@ GROUP BY
 -- period 2018Q4
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -90,7 +97,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -101,7 +109,8 @@ GROUP BY
 -- period 2018-12
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -115,7 +124,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

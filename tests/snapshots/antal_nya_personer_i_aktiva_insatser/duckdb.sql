@@ -3,7 +3,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    samarbete.person_id AS measure_value
+    samarbete.person_id AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -31,7 +32,8 @@ SELECT
   COUNT(DISTINCT measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -45,7 +47,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    samarbete.person_id AS measure_value
+    samarbete.person_id AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -73,7 +76,8 @@ SELECT
   COUNT(DISTINCT measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -87,7 +91,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    samarbete.person_id AS measure_value
+    samarbete.person_id AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -115,7 +120,8 @@ SELECT
   COUNT(DISTINCT measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -129,7 +135,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    samarbete.person_id AS measure_value
+    samarbete.person_id AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -157,7 +164,8 @@ SELECT
   COUNT(DISTINCT measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -171,7 +179,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    samarbete.person_id AS measure_value
+    samarbete.person_id AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN (
     SELECT
@@ -199,7 +208,8 @@ SELECT
   COUNT(DISTINCT measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

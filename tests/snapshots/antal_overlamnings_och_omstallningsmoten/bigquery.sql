@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.motestyp AS by_motestyp
+    mote.motestyp AS by_motestyp,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -18,7 +19,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -31,7 +33,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.motestyp AS by_motestyp
+    mote.motestyp AS by_motestyp,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -47,7 +50,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -60,7 +64,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.motestyp AS by_motestyp
+    mote.motestyp AS by_motestyp,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -76,7 +81,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -89,7 +95,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.motestyp AS by_motestyp
+    mote.motestyp AS by_motestyp,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -105,7 +112,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -118,7 +126,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.motestyp AS by_motestyp
+    mote.motestyp AS by_motestyp,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -134,7 +143,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -22,7 +23,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -35,7 +37,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -55,7 +58,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -68,7 +72,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -88,7 +93,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -101,7 +107,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -121,7 +128,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -134,7 +142,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    fall.ersattning AS by_ersattning
+    fall.ersattning AS by_ersattning,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -154,7 +163,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -1,7 +1,8 @@
 -- period 2017
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN person AS person
     ON person.person_id = ersattningsfall.person_id
@@ -21,7 +22,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -32,7 +34,8 @@ GROUP BY
 -- period 2018
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN person AS person
     ON person.person_id = ersattningsfall.person_id
@@ -52,7 +55,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -63,7 +67,8 @@ GROUP BY
 -- period 2018H2
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN person AS person
     ON person.person_id = ersattningsfall.person_id
@@ -83,7 +88,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -94,7 +100,8 @@ GROUP BY
 -- period 2018Q4
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN person AS person
     ON person.person_id = ersattningsfall.person_id
@@ -114,7 +121,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -125,7 +133,8 @@ GROUP BY
 -- period 2018-12
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN person AS person
     ON person.person_id = ersattningsfall.person_id
@@ -145,7 +154,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

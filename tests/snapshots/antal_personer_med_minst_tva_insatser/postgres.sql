@@ -1,7 +1,8 @@
 -- period 2017
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    person.person_id AS unit_person
   FROM person AS person
   LEFT JOIN (
     SELECT
@@ -24,7 +25,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -35,7 +37,8 @@ GROUP BY
 -- period 2018
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    person.person_id AS unit_person
   FROM person AS person
   LEFT JOIN (
     SELECT
@@ -58,7 +61,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -69,7 +73,8 @@ GROUP BY
 -- period 2018H2
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    person.person_id AS unit_person
   FROM person AS person
   LEFT JOIN (
     SELECT
@@ -92,7 +97,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -103,7 +109,8 @@ GROUP BY
 -- period 2018Q4
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    person.person_id AS unit_person
   FROM person AS person
   LEFT JOIN (
     SELECT
@@ -126,7 +133,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -137,7 +145,8 @@ GROUP BY
 -- period 2018-12
 WITH population AS (
   SELECT
-    person.kon AS by_kon
+    person.kon AS by_kon,
+    person.person_id AS unit_person
   FROM person AS person
   LEFT JOIN (
     SELECT
@@ -160,7 +169,8 @@ SELECT
   COUNT(*) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -15,7 +15,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CAST((
       DATE_DIFF(insats.startdatum, aktivitetsersattningsfall.startdatum, DAY) + 1
-    ) AS FLOAT64) / 365.25 AS measure_value
+    ) AS FLOAT64) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -36,7 +37,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -61,7 +63,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CAST((
       DATE_DIFF(insats.startdatum, aktivitetsersattningsfall.startdatum, DAY) + 1
-    ) AS FLOAT64) / 365.25 AS measure_value
+    ) AS FLOAT64) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -82,7 +85,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -107,7 +111,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CAST((
       DATE_DIFF(insats.startdatum, aktivitetsersattningsfall.startdatum, DAY) + 1
-    ) AS FLOAT64) / 365.25 AS measure_value
+    ) AS FLOAT64) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -128,7 +133,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -153,7 +159,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CAST((
       DATE_DIFF(insats.startdatum, aktivitetsersattningsfall.startdatum, DAY) + 1
-    ) AS FLOAT64) / 365.25 AS measure_value
+    ) AS FLOAT64) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -174,7 +181,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -199,7 +207,8 @@ WITH candidates AS (
     person.kon AS by_kon,
     CAST((
       DATE_DIFF(insats.startdatum, aktivitetsersattningsfall.startdatum, DAY) + 1
-    ) AS FLOAT64) / 365.25 AS measure_value
+    ) AS FLOAT64) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -220,7 +229,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -17,7 +17,8 @@ WITH candidates AS (
       (
         CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -38,7 +39,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -65,7 +67,8 @@ WITH candidates AS (
       (
         CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -86,7 +89,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -113,7 +117,8 @@ WITH candidates AS (
       (
         CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -134,7 +139,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -161,7 +167,8 @@ WITH candidates AS (
       (
         CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -182,7 +189,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -209,7 +217,8 @@ WITH candidates AS (
       (
         CAST(insats.startdatum AS DATE) - CAST(aktivitetsersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS DOUBLE PRECISION) / 365.25 AS measure_value
+    ) AS DOUBLE PRECISION) / 365.25 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS aktivitetsersattningsfall
     ON aktivitetsersattningsfall.person_id = insats.person_id
@@ -230,7 +239,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -5,7 +5,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     (
       CAST(samarbete.slutdatum AS DATE) - CAST(samarbete.startdatum AS DATE)
-    ) AS measure_value
+    ) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -22,7 +23,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -38,7 +40,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     (
       CAST(samarbete.slutdatum AS DATE) - CAST(samarbete.startdatum AS DATE)
-    ) AS measure_value
+    ) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -55,7 +58,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -71,7 +75,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     (
       CAST(samarbete.slutdatum AS DATE) - CAST(samarbete.startdatum AS DATE)
-    ) AS measure_value
+    ) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -88,7 +93,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -104,7 +110,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     (
       CAST(samarbete.slutdatum AS DATE) - CAST(samarbete.startdatum AS DATE)
-    ) AS measure_value
+    ) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -121,7 +128,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -137,7 +145,8 @@ WITH population AS (
     fall.ersattning AS by_ersattning,
     (
       CAST(samarbete.slutdatum AS DATE) - CAST(samarbete.startdatum AS DATE)
-    ) AS measure_value
+    ) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -154,7 +163,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE PRECISION)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -3,7 +3,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value
+    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -20,7 +21,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -34,7 +36,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value
+    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -51,7 +54,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -65,7 +69,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value
+    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -82,7 +87,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -96,7 +102,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value
+    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -113,7 +120,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -127,7 +135,8 @@ WITH population AS (
   SELECT
     person.kon AS by_kon,
     fall.ersattning AS by_ersattning,
-    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value
+    DATEDIFF(samarbete.slutdatum, samarbete.startdatum) AS measure_value,
+    samarbete.person_id AS unit_person
   FROM samarbete AS samarbete
   LEFT JOIN person AS person
     ON person.person_id = samarbete.person_id
@@ -144,7 +153,8 @@ SELECT
   AVG(CAST(measure_value AS DOUBLE)) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -2,7 +2,8 @@
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.person_id AS den_value
+    mote.person_id AS den_value,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -16,7 +17,8 @@ SELECT
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
   COUNT(*) AS numerator,
   COUNT(DISTINCT den_value) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -28,7 +30,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.person_id AS den_value
+    mote.person_id AS den_value,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -42,7 +45,8 @@ SELECT
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
   COUNT(*) AS numerator,
   COUNT(DISTINCT den_value) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -54,7 +58,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.person_id AS den_value
+    mote.person_id AS den_value,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -68,7 +73,8 @@ SELECT
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
   COUNT(*) AS numerator,
   COUNT(DISTINCT den_value) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -80,7 +86,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.person_id AS den_value
+    mote.person_id AS den_value,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -94,7 +101,8 @@ SELECT
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
   COUNT(*) AS numerator,
   COUNT(DISTINCT den_value) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -106,7 +114,8 @@ GROUP BY
 WITH population AS (
   SELECT
     person.kon AS by_kon,
-    mote.person_id AS den_value
+    mote.person_id AS den_value,
+    mote.person_id AS unit_person
   FROM mote AS mote
   LEFT JOIN person AS person
     ON person.person_id = mote.person_id
@@ -120,7 +129,8 @@ SELECT
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
   COUNT(*) AS numerator,
   COUNT(DISTINCT den_value) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -4,7 +4,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -18,7 +19,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -32,7 +34,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -46,7 +49,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -60,7 +64,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -74,7 +79,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -88,7 +94,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -102,7 +109,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -116,7 +124,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -130,7 +139,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

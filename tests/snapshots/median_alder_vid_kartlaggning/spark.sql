@@ -4,7 +4,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -17,7 +18,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -31,7 +33,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -44,7 +47,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -58,7 +62,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -71,7 +76,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -85,7 +91,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -98,7 +105,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -112,7 +120,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       CAST(YEAR(kartlaggning.datum) AS INT) - person.fodelsear
-    ) AS measure_value
+    ) AS measure_value,
+    kartlaggning.person_id AS unit_person
   FROM kartlaggning AS kartlaggning
   LEFT JOIN person AS person
     ON person.person_id = kartlaggning.person_id
@@ -125,7 +134,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -6,7 +6,8 @@ WITH population AS (
       (
         CAST(ersattningsfall.slutdatum AS DATE) - CAST(ersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -35,7 +36,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -51,7 +53,8 @@ WITH population AS (
       (
         CAST(ersattningsfall.slutdatum AS DATE) - CAST(ersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -80,7 +83,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -96,7 +100,8 @@ WITH population AS (
       (
         CAST(ersattningsfall.slutdatum AS DATE) - CAST(ersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -125,7 +130,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -141,7 +147,8 @@ WITH population AS (
       (
         CAST(ersattningsfall.slutdatum AS DATE) - CAST(ersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -170,7 +177,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -186,7 +194,8 @@ WITH population AS (
       (
         CAST(ersattningsfall.slutdatum AS DATE) - CAST(ersattningsfall.startdatum AS DATE)
       ) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -215,7 +224,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -4,7 +4,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(DAY, ersattningsfall.startdatum, ersattningsfall.slutdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -33,7 +34,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -47,7 +49,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(DAY, ersattningsfall.startdatum, ersattningsfall.slutdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -76,7 +79,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -90,7 +94,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(DAY, ersattningsfall.startdatum, ersattningsfall.slutdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -119,7 +124,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -133,7 +139,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(DAY, ersattningsfall.startdatum, ersattningsfall.slutdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -162,7 +169,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -176,7 +184,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(DAY, ersattningsfall.startdatum, ersattningsfall.slutdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -205,7 +214,8 @@ SELECT
     measure_value) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -4,7 +4,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(ersattningsfall.slutdatum, ersattningsfall.startdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -32,7 +33,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -46,7 +48,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(ersattningsfall.slutdatum, ersattningsfall.startdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -74,7 +77,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -88,7 +92,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(ersattningsfall.slutdatum, ersattningsfall.startdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -116,7 +121,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -130,7 +136,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(ersattningsfall.slutdatum, ersattningsfall.startdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -158,7 +165,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -172,7 +180,8 @@ WITH population AS (
     person.kon AS by_kon,
     (
       DATEDIFF(ersattningsfall.slutdatum, ersattningsfall.startdatum) + 1
-    ) AS measure_value
+    ) AS measure_value,
+    ersattningsfall.person_id AS unit_person
   FROM ersattningsfall AS ersattningsfall
   LEFT JOIN (
     SELECT
@@ -200,7 +209,8 @@ SELECT
   PERCENTILE(measure_value, 0.5) AS value,
   CAST(NULL AS BIGINT) AS numerator,
   CAST(NULL AS BIGINT) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (

@@ -13,7 +13,8 @@ WITH candidates AS (
 ), population AS (
   SELECT
     person.kon AS by_kon,
-    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value
+    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -34,7 +35,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -57,7 +59,8 @@ WITH candidates AS (
 ), population AS (
   SELECT
     person.kon AS by_kon,
-    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value
+    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -78,7 +81,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -101,7 +105,8 @@ WITH candidates AS (
 ), population AS (
   SELECT
     person.kon AS by_kon,
-    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value
+    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -122,7 +127,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -145,7 +151,8 @@ WITH candidates AS (
 ), population AS (
   SELECT
     person.kon AS by_kon,
-    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value
+    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -166,7 +173,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
@@ -189,7 +197,8 @@ WITH candidates AS (
 ), population AS (
   SELECT
     person.kon AS by_kon,
-    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value
+    DATE_DIFF(insats.startdatum, sjukpenningfall.startdatum, DAY) + 1 AS measure_value,
+    insats.person_id AS unit_person
   FROM candidates AS insats
   LEFT JOIN ersattningsfall AS sjukpenningfall
     ON sjukpenningfall.person_id = insats.person_id
@@ -210,7 +219,8 @@ SELECT
   AVG(CAST(measure_value AS FLOAT64)) AS value,
   CAST(NULL AS INT64) AS numerator,
   CAST(NULL AS INT64) AS denominator,
-  COUNT(*) AS n
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
 FROM population
 GROUP BY
   GROUPING SETS (
