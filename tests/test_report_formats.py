@@ -333,7 +333,7 @@ def test_xlsx_sheets(workbook):
     shown = {v for _, v in about.values()}
     assert "Förstärkt samarbete och samordningsförbund 2018" in shown
     assert "Andelar avrundas till hela procent." in shown and ".." in shown
-    assert f"3 enheter. {EXPLANATION}" in shown and EXPLANATION in shown
+    assert f"3 personer. {EXPLANATION}" in shown and EXPLANATION in shown
 
 
 def test_xlsx_numbers_are_numbers(workbook):
