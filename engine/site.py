@@ -45,7 +45,7 @@ from .diagnostics import Diagnostics
 from .info import PublishedFigure
 from .lineage import Lineage, lineage, readers
 from .load import MAX_YAML_BYTES, _Loader, load_file
-from .model import Entity, Model
+from .model import Column, Entity, Model
 from .periods import PeriodError, parse_period
 from .present import breakdown_label, format_number
 from .render import DIALECTS, CompileRefused
@@ -339,6 +339,14 @@ class Frame:
         return ("\n".join(head + body + tail) + "\n").encode("utf-8")
 
 
+def _value_label(col: Column, value: str) -> str:
+    """A value's label on the model page: ' – Kvinnor (Women)', the English in lang="en" where declared."""
+    if value not in col.labels:
+        return ""
+    english = col.labels_en.get(value)
+    return f" – {e(col.labels[value])}" + (f' <span class="en" lang="en">({e(english)})</span>' if english else "")
+
+
 def _table(head: list[str], rows: list[list[str]], caption: str = "", numeric: Iterable[int] = (),
            cls: str = "") -> str:
     """A table in its own scrolling box; cells are HTML already (escape before)."""
@@ -568,7 +576,7 @@ class Site:
         body += self.fixture_section(ident, root)
         body += self.published_section(ident, root)
         if self.data is not None:
-            body += _attrition_section(self.data, ident, self.periods[ident])
+            body += _attrition_section(self.data, ident, self.periods[ident], self.catalogue.project.threshold)
         body += self.history_section(ident)
         body += self.report_section(ident, root)
         title = f"{info.title.get('sv', ident)} ({ident})"
@@ -807,13 +815,9 @@ class Site:
         rows = []
         for cname, col in entity.columns.items():
             values = ""
-            if col.values:
-                values = "<ul>" + "".join(f"<li><code>{e(v)}</code>" + (f" – {e(col.labels[v])}" if v in col.labels
-                                                                         else "") + "</li>" for v in col.values)
-                values += "</ul>"
-            elif col.labels:
-                values = "<ul>" + "".join(f"<li><code>{e(v)}</code> – {e(t)}</li>" for v, t in col.labels.items()) \
-                    + "</ul>"
+            if col.values or col.labels:
+                values = "<ul>" + "".join(f"<li><code>{e(v)}</code>{_value_label(col, v)}</li>"
+                                          for v in col.values or col.labels) + "</ul>"
             limits = []
             if col.pattern:
                 limits.append(f"mönster <code>{e(col.pattern)}</code>")
@@ -1150,14 +1154,40 @@ def _n(value: float) -> str:
 
 # ---------------------------------------------------------------- attrition
 
-def _attrition_section(data: DataResults, ident: str, period: str) -> list[str]:
-    """The indicator's population step by step on the dataset (engine.attrition), or why it could not be counted."""
+def small_attrition(attrition, threshold: int) -> bool:
+    """Whether an attrition table rests on a small group anywhere: a count, or the units a step removes, in
+    total or for one kön, above 0 and below the disclosure threshold.
+
+    The site is published (CI puts it on Pages), so its attrition obeys the threshold as a whole: a step's
+    count and what it removes are both counts of units with a property, and a partly hidden table could be
+    recovered from its neighbours; a table with any small group is not shown at all.
+    """
+    columns = [None, *(value for value, _ in attrition.kon)]
+    def count(step, column) -> int:
+        return step.count if column is None else step.by_kon.get(column, 0)
+    previous = None
+    for step in attrition.steps:
+        for column in columns:
+            now = count(step, column)
+            removed = count(previous, column) - now if previous is not None else 0
+            if 0 < now < threshold or 0 < removed < threshold:
+                return True
+        previous = step
+    return False
+
+
+def _attrition_section(data: DataResults, ident: str, period: str, threshold: int) -> list[str]:
+    """The indicator's population step by step on the dataset (engine.attrition), or why it is not shown."""
     out = ['<h2 id="bortfall">Bortfall</h2>']
     result = data.attrition.get(ident)
     if result is None:
         why = data.attrition_errors.get(ident, "inte beräknat")
         return out + [f'<p class="note">Bortfallet för {e(period)} kunde inte räknas på underlaget '
                       f"{e(data.dataset)}: {e(why)}</p>"]
+    if small_attrition(result, threshold):
+        return out + [f'<p class="note">Bortfallet för {e(result.period)} visas inte av röjandeskäl: något steg '
+                      f"bygger på, eller tar bort, färre än {threshold} enheter (totalt eller för ett kön). "
+                      f"<code>indicators attrition {e(ident)}</code> visar det internt.</p>"]
     from .attrition import attrition_html_fragment
     return out + [f"<p>Populationen steg för steg för perioden {e(result.period)} på underlaget {e(data.dataset)}, "
                   "så som <code>indicators attrition</code> räknar den.</p>", attrition_html_fragment(result)]

@@ -113,6 +113,7 @@ def test_the_model_page_and_its_diagram_show_every_entity_and_relationship(catal
             if not rel.to_many:
                 assert f"<title>{name}.{rname} → {rel.target}</title>" in svg
     assert "Kvinnor" in page and "Aktivitetsersättning" in page        # allowed values with labels
+    assert '– Kvinnor <span class="en" lang="en">(Women)</span>' in page  # and their English labels
     assert "diagnoskod LIKE &#x27;F%&#x27;" in page                    # a calculated column as written
     assert 'id="temporal-pagaende_fall"' in page and 'id="classification-aldersgrupp"' in page
     assert model_svg(model) == svg                                      # laid out the same every time
@@ -193,11 +194,14 @@ def test_the_attrition_section_shows_the_steps_or_why_not(catalogue, tmp_path):
     data = tmp_path / "small.duckdb"
     generate(data, scale=0.01, seed=1)
     result = api.attrition(catalogue, data, "antal_kontaktmoten", "2018")
-    shown = "\n".join(_attrition_section(DataResults("small.duckdb", attrition={"antal_kontaktmoten": result}),
-                                         "antal_kontaktmoten", "2018"))
+    results = DataResults("small.duckdb", attrition={"antal_kontaktmoten": result})
+    shown = "\n".join(_attrition_section(results, "antal_kontaktmoten", "2018", 1))  # 1: nothing is small
     assert 'id="bortfall"' in shown and 'class="attrition"' in shown and "Steg" in shown
+    smallest = min([s.count for s in result.steps] + [n for s in result.steps for n in s.by_kon.values()])
+    hidden = "\n".join(_attrition_section(results, "antal_kontaktmoten", "2018", smallest + 1))
+    assert 'class="attrition"' not in hidden and "visas inte av röjandeskäl" in hidden
     missing = "\n".join(_attrition_section(DataResults("small.duckdb", attrition_errors={"x": "E_DATA_OPEN no"}),
-                                           "x", "2018"))
+                                           "x", "2018", 5))
     assert "kunde inte räknas" in missing and "E_DATA_OPEN no" in missing
 
 
@@ -426,3 +430,20 @@ def test_screenshots(browser, site, tmp_path):
     second = desk.screenshot(folder / "index-1280.png", full_page=False)
     for shot in (first, second):
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_attrition_on_the_site_obeys_the_disclosure_threshold():
+    """The published site shows an attrition table only when no count, and nothing a step removes, is small."""
+    from types import SimpleNamespace
+
+    from engine.site import small_attrition
+
+    def table(*steps):
+        return SimpleNamespace(kon=[("K", "Kvinnor"), ("M", "Män")], steps=[
+            SimpleNamespace(count=k + m, by_kon={"K": k, "M": m}) for k, m in steps])
+
+    assert not small_attrition(table((40, 30), (35, 25), (35, 25)), 5)   # removes 5+5, then nothing
+    assert small_attrition(table((40, 30), (38, 25)), 5)                  # removes 2 women
+    assert small_attrition(table((40, 3), (30, 3)), 5)                    # 3 men throughout
+    assert small_attrition(table((40, 30), (36, 30)), 5)                  # removes 4 in total
+    assert not small_attrition(table((0, 0), (0, 0)), 5)                  # an empty population reveals no one
