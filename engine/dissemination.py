@@ -169,15 +169,12 @@ def published_number(row: dict, unit: str) -> int | Decimal | None:
 
 
 def _label_en(catalogue: Catalogue, dimension: str, category) -> str:
-    """The English label of a category: a classification band's, else the model's (Swedish) label, which
-    model.yaml declares in Swedish only."""
-    model = catalogue.model
-    classification = model.classifications.get(dimension) if model is not None else None
-    if classification is not None:
-        for band in classification.bands:
-            if band.code == category and band.label.get("en"):
-                return band.label["en"]
-    return "Not stated" if category is None else _label(catalogue, dimension, category)
+    """The English label of a category: the model's (a column's `labels: {v: {sv, en}}`, a classification
+    band's), else its Swedish label (a label declared as Swedish text only), else the value."""
+    if category is None:
+        return "Not stated"
+    column = catalogue.model.find_column(dimension) if catalogue.model else None
+    return (column.label(category, "en") if column is not None else None) or _label(catalogue, dimension, category)
 
 
 def _title_en(catalogue: Catalogue, dimension: str) -> str:

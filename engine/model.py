@@ -22,11 +22,19 @@ class Column:
     type: str
     nullable: bool = False
     values: list[str] | None = None
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)      # Swedish label per value (model.yaml `labels:`)
     title: dict[str, str] = field(default_factory=dict)
     pattern: str | None = None
     range: Range | None = None    # its own plausible values (model.yaml `range:`)
     sensitive: bool = False       # a sensitive attribute (model.yaml `sensitive:`): engine.disclosure
+    labels_en: dict[str, str] = field(default_factory=dict)   # English label per value, where one is declared
+
+    def label(self, value: str, lang: str = "sv") -> str | None:
+        """The label of a stored value in a language (sv, en); English falls back to the Swedish label;
+        None when the value has no label."""
+        if lang == "en" and value in self.labels_en:
+            return self.labels_en[value]
+        return self.labels.get(value)
 
 
 Bound = dt.date | int | float
@@ -116,9 +124,10 @@ class Classification:
     bands: list[Band]
 
     def as_column(self) -> Column:
-        """The bands as a category column: codes as allowed values in the declared order, Swedish labels."""
+        """The bands as a category column: codes as allowed values in the declared order, with their labels."""
         return Column(self.name, "varchar", True, [b.code for b in self.bands],
-                      {b.code: b.label["sv"] for b in self.bands}, dict(self.title))
+                      {b.code: b.label["sv"] for b in self.bands}, dict(self.title),
+                      labels_en={b.code: b.label["en"] for b in self.bands})
 
 
 @dataclass
@@ -164,9 +173,9 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
     for ename, edata in data["entities"].items():
         columns = {
             cname: Column(cname, c["type"], c.get("nullable", False), c.get("values"),
-                          c.get("labels", {}), c.get("title", {}), c.get("pattern"),
+                          _labels(c, "sv"), c.get("title", {}), c.get("pattern"),
                           _range(doc, ("entities", ename, "columns", cname, "range"), c["type"], diags),
-                          c.get("sensitive", False))
+                          c.get("sensitive", False), _labels(c, "en"))
             for cname, c in edata["columns"].items()
         }
         entities[ename] = Entity(ename, edata["key"], columns, title=edata.get("title", {}),
@@ -280,6 +289,15 @@ def build_model(doc: Document, diags: Diagnostics) -> Model | None:
     classifications = _classifications(doc, diags, broken)
     dates = _range(doc, ("dates",), "date", diags, "dates")
     return Model(data["model"], data["version"], entities, temporal, doc.file, classifications, broken, dates)
+
+
+def _labels(column: dict, lang: str) -> dict[str, str]:
+    """A column's value labels in one language: a label is Swedish text, or {sv, en}; a text label has
+    no English one (English then shows the Swedish)."""
+    labels = column.get("labels", {})
+    if lang == "sv":
+        return {v: t["sv"] if isinstance(t, dict) else t for v, t in labels.items()}
+    return {v: t[lang] for v, t in labels.items() if isinstance(t, dict)}
 
 
 def _range(doc: Document, path: tuple, column_type: str, diags: Diagnostics, declared: str = "range") -> Range | None:

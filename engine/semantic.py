@@ -23,8 +23,8 @@ from sqlglot import exp
 from .resolve import BoundIndicator
 
 # Fields that say how a definition is shown or checked, not what it computes.
-PRESENTATION = frozenset({"info", "file", "title", "description", "labels", "label", "plural", "range", "pattern",
-                          "nullable", "position", "text", "source", "sensitive"})
+PRESENTATION = frozenset({"info", "file", "title", "description", "labels", "labels_en", "label", "plural", "range",
+                          "pattern", "nullable", "position", "text", "source", "sensitive"})
 PARTS = {  # the part of a definition each field of BoundIndicator belongs to
     "entity": "population", "alias": "population", "period": "population", "placement": "population",
     "selection": "population", "joins": "population", "where": "population", "population_from": "population",

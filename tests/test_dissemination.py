@@ -183,6 +183,23 @@ def test_px_is_bilingual_and_english_reads_the_same_cells(catalogue, out):
     assert grouped["CODES(reporting group)"][:3] == ["total", "kon=K", "kon=M"]
 
 
+def test_english_px_and_jsonstat_show_the_models_english_labels(catalogue, out):
+    """model.yaml labels {K: {sv: Kvinnor, en: Women}}: VALUES[en], read by pyaxis in English, and JSON-stat's
+    extension.en say Women/Men, where the Swedish says Kvinnor/Män."""
+    sv = read_px(out / "px" / "antal_kontaktmoten.px")["METADATA"]
+    en = read_px(out / "px" / "antal_kontaktmoten.px", "en")["METADATA"]
+    assert sv["VALUES(kön)"] == ["Totalt", "Kvinnor", "Män"] and en["VALUES(sex)"] == ["Total", "Women", "Men"]
+    assert en["CODES(sex)"] == ["total", "K", "M"]
+    grouped = read_px(out / "px" / "antal_gemensamma_kartlaggningar.px", "en")["METADATA"]
+    assert grouped["VALUES(reporting group)"][:4] == ["Total", "Women", "Men", "Sickness benefit"]
+    dataset = json.loads((out / "jsonstat" / "antal_gemensamma_kartlaggningar.json").read_text("utf-8"))
+    english = dataset["extension"]["en"]["dimension"]["redovisningsgrupp"]["category"]["label"]
+    swedish = dataset["dimension"]["redovisningsgrupp"]["category"]["label"]
+    assert (english["kon=K"], english["kon=M"], english["ersattning=sjukpenning"]) == \
+        ("Women", "Men", "Sickness benefit")
+    assert (swedish["kon=K"], swedish["ersattning=sjukpenning"]) == ("Kvinnor", "Sjukpenning")
+
+
 def test_px_keywords_follow_the_2013_specification(catalogue, out):
     for path in sorted((out / "px").glob("*.px")):
         raw = path.read_bytes()
@@ -311,6 +328,20 @@ def test_bad_years_are_refused_before_anything_is_computed(catalogue, extract):
     assert result.exit_code != 0 and "--years" in result.output
 
 
+def test_an_english_label_falls_back_to_the_swedish_one(make_catalogue):
+    """A label declared as Swedish text only (labels: {K: Kvinnor}) is shown in the English outputs too."""
+    from conftest import PROJECT_WITH_SOURCE, ROOT
+    model = (ROOT / "indicators" / "model.yaml").read_text("utf-8").replace(
+        "labels: {K: {sv: Kvinnor, en: Women}, M: {sv: Män, en: Men}}", "labels: {K: Kvinnor, M: Män}")
+    folder, _ = make_catalogue({"korstabell.yaml": CROSS}, model=model)
+    (folder / "project.yaml").write_text(PROJECT_WITH_SOURCE, encoding="utf-8")
+    catalogue = api.checked_catalogue(folder, versions=False)
+    rows = [{"indicator": "korstabell", "period": "2018", "breakdown": b, "value": 10, "numerator": None,
+             "denominator": None, "n": 10} for b in ({}, {"kon": "K"}, {"ersattning": "sjukpenning"})]
+    (table,) = build_series(catalogue, {("korstabell", "2018"): rows}, ["2018"]).tables
+    assert [c.label["en"] for c in table.categories] == ["Total", "Kvinnor", "Sickness benefit"]
+
+
 def test_px_text_keeps_to_the_codepage_and_never_ends_a_value():
     assert px_text('Andel ”kvinnor” 30–49 år −1 "x"\nny rad') == "Andel 'kvinnor' 30-49 år -1 'x' ny rad"
     assert px_text("Dvořák ≥ 5 …").encode("iso-8859-1") == b"Dvor\xe1k >= 5 ..."
@@ -357,6 +388,8 @@ def test_a_cross_table_is_one_variable_with_every_cell_and_unique_labels(make_ca
     labels = [c.label["sv"] for c in table.categories]
     assert labels[:5] == ["Totalt", "Kvinnor", "Män", "Sjukpenning", "Uppgift saknas"]
     assert labels[5] == "Kvinnor, sjukpenning" and len(set(labels)) == len(labels)
+    english = [c.label["en"] for c in table.categories]
+    assert english[:6] == ["Total", "Women", "Men", "Sickness benefit", "Not stated", "Women, sickness benefit"]
     assert [table.cell(c.code, "2018").value for c in table.categories] == [40, 25, 15, 30, 10, 20, 5, 10, 5]
     text = to_px(table, series).decode("iso-8859-1")
     assert 'LAST-UPDATED="20190517 08:00";' in text

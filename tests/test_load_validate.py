@@ -1,5 +1,5 @@
 """Stages 1-2: YAML with positions, JSON Schema errors with file:line:col and suggestions."""
-from conftest import MINIMAL, codes
+from conftest import MINIMAL, ROOT, codes
 from engine.diagnostics import Diagnostics
 from engine.load import load_text
 from engine.validate import validate_schema
@@ -70,3 +70,32 @@ def test_every_error_of_every_file_is_reported(make_catalogue):
 def test_duplicate_id(make_catalogue):
     _, cat = make_catalogue({"a.yaml": MINIMAL.format(id="same"), "b.yaml": MINIMAL.format(id="same")})
     assert "E_DUPLICATE_ID" in codes(cat)
+
+
+KON_LABELS = "        labels: {K: {sv: Kvinnor, en: Women}, M: {sv: Män, en: Men}}\n"
+
+
+def test_a_value_label_is_swedish_text_or_both_languages(make_catalogue):
+    """model.yaml labels: {K: Kvinnor} (Swedish; English shows it too) or {K: {sv: Kvinnor, en: Women}}."""
+    model = (ROOT / "indicators" / "model.yaml").read_text("utf-8")
+    assert KON_LABELS in model
+    _, cat = make_catalogue({"a.yaml": MINIMAL.format(id="a")},
+                            model=model.replace(KON_LABELS, "        labels: {K: Kvinnor, M: {sv: Män, en: Men}}\n"))
+    assert not cat.errors, [str(d) for d in cat.errors]
+    kon = cat.model.entities["person"].columns["kon"]
+    assert kon.labels == {"K": "Kvinnor", "M": "Män"} and kon.labels_en == {"M": "Men"}
+    assert (kon.label("K", "en"), kon.label("M", "en"), kon.label("M"), kon.label("X", "en")) == \
+        ("Kvinnor", "Men", "Män", None)
+    ersattning = cat.model.entities["ersattningsfall"].columns["ersattning"]
+    assert ersattning.label("sjukpenning", "en") == "Sickness benefit"
+    assert cat.model.find_column("aldersgrupp").label("under_30", "en") == "Under 30"   # a band's label
+
+
+def test_a_bilingual_label_without_a_language_is_a_located_schema_error(make_catalogue):
+    model = (ROOT / "indicators" / "model.yaml").read_text("utf-8")
+    bad = model.replace(KON_LABELS, "        labels:\n          K: {sv: Kvinnor}\n          M: {sv: Män, en: Men}\n")
+    _, cat = make_catalogue({"a.yaml": MINIMAL.format(id="a")}, model=bad)
+    (error,) = cat.errors
+    line = bad.splitlines().index("          K: {sv: Kvinnor}") + 1
+    assert error.code == "E_MISSING_KEY" and "'en'" in error.message and "add 'en:'" in error.hint
+    assert error.position.file.endswith("model.yaml") and error.position.line == line
