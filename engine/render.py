@@ -6,7 +6,9 @@ The tree is built from sqlglot nodes only. Dialect traps handled here:
   have none refuse with a reason;
 - day differences: each dialect's own form;
 - division: always CAST(.. AS DOUBLE) / NULLIF(.., 0) (see resolve.safe_divide);
-- booleans are counted as SUM(CASE WHEN .. THEN 1 ELSE 0 END).
+- booleans are counted as SUM(CASE WHEN .. THEN 1 ELSE 0 END);
+- empty GROUPING SETS: Spark yields no group at all over no rows, the grand total `()`
+  included (SPARK-29701), so for it the total is a query of its own, UNION ALL the groups.
 """
 from __future__ import annotations
 
@@ -208,7 +210,37 @@ def bind_period(tree: exp.Expr, plan: QueryPlan) -> exp.Expr:
     return tree.transform(fix, copy=False)
 
 
-def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Expr:
+# Dialects whose GROUPING SETS yield no group at all on an empty input, the grand total `()` included
+# (Spark: SPARK-29701): their total row is a query of its own, UNION ALL the breakdown groups.
+TOTAL_APART = frozenset({"spark"})
+
+
+def _grouped(plan: QueryPlan, dialect: str, with_total: bool = True) -> exp.Select:
+    """SELECT GROUPING(dim), dim, ..., the aggregates FROM population GROUP BY GROUPING SETS (the total with
+    `with_total`, each breakdown, each cross)."""
+    query = exp.select()
+    for d in plan.columns:
+        query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
+                             exp.column(DIM + d), copy=False)
+    query = query.select(*_aggregate(plan, dialect), *_persons(plan), copy=False).from_("population", copy=False)
+    if plan.columns:
+        sets = [exp.Tuple(expressions=[])] if with_total else []
+        sets += [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in plan.dimensions]
+        sets += [exp.Tuple(expressions=[exp.column(DIM + a), exp.column(DIM + b)]) for a, b in plan.crosses]
+        query = query.group_by(exp.GroupingSets(expressions=sets), copy=False)
+    return query
+
+
+def _total(plan: QueryPlan, dialect: str) -> exp.Select:
+    """The total row without GROUP BY (one row even over no rows), shaped as a grouping-sets row: every
+    GROUPING() is 1 and every dimension NULL."""
+    query = exp.select()
+    for d in plan.columns:
+        query = query.select(exp.Literal.number(1).as_(f"grouping_{d}"), exp.null().as_(DIM + d), copy=False)
+    return query.select(*_aggregate(plan, dialect), *_persons(plan), copy=False).from_("population", copy=False)
+
+
+def build_query(plan: QueryPlan, dialect: str = "duckdb", total_apart: bool | None = None) -> exp.Expr:
     """The whole query for one indicator and period, as a sqlglot tree.
 
     Every expression taken from the plan is copied where it is used, so the builders can
@@ -217,16 +249,10 @@ def build_query(plan: QueryPlan, dialect: str = "duckdb") -> exp.Expr:
     """
     if dialect not in DIALECTS:
         raise CompileRefused(f"unknown dialect '{dialect}': choose one of {', '.join(DIALECTS)}")
-    query = exp.select()
-    dims = plan.columns
-    for d in dims:
-        query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
-                             exp.column(DIM + d), copy=False)
-    query = query.select(*_aggregate(plan, dialect), *_persons(plan), copy=False).from_("population", copy=False)
-    if dims:
-        sets = [exp.Tuple(expressions=[])] + [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in plan.dimensions]
-        sets += [exp.Tuple(expressions=[exp.column(DIM + a), exp.column(DIM + b)]) for a, b in plan.crosses]
-        query = query.group_by(exp.GroupingSets(expressions=sets), copy=False)
+    apart = dialect in TOTAL_APART if total_apart is None else total_apart  # tests run the Spark form on DuckDB
+    query: exp.Query = _grouped(plan, dialect, with_total=not apart)
+    if plan.columns and apart:
+        query = exp.union(_total(plan, dialect), query, distinct=False)
     if plan.candidates is not None:
         query = query.with_("candidates", as_=_stage_select(plan.candidates), copy=False)
     query = query.with_("population", as_=_stage_select(plan.population), copy=False)

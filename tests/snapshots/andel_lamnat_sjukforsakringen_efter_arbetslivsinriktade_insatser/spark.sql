@@ -33,6 +33,20 @@ WITH population AS (
     AND NOT exists_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -47,7 +61,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -87,6 +100,20 @@ WITH population AS (
     AND NOT exists_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -101,7 +128,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -141,6 +167,20 @@ WITH population AS (
     AND NOT exists_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -155,7 +195,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -195,6 +234,20 @@ WITH population AS (
     AND NOT exists_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -209,7 +262,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -249,6 +301,20 @@ WITH population AS (
     AND NOT exists_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -263,7 +329,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );

@@ -32,6 +32,18 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
@@ -44,7 +56,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -82,6 +93,18 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
@@ -94,7 +117,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -132,6 +154,18 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
@@ -144,7 +178,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -182,6 +215,18 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
@@ -194,7 +239,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -232,6 +276,18 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
@@ -244,6 +300,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

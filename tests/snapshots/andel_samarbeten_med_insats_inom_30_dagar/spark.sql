@@ -28,6 +28,20 @@ WITH population AS (
     samarbete.startdatum BETWEEN CAST('2017-01-01' AS DATE) AND CAST('2017-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -42,7 +56,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -77,6 +90,20 @@ WITH population AS (
     samarbete.startdatum BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -91,7 +118,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -126,6 +152,20 @@ WITH population AS (
     samarbete.startdatum BETWEEN CAST('2018-07-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -140,7 +180,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -175,6 +214,20 @@ WITH population AS (
     samarbete.startdatum BETWEEN CAST('2018-10-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -189,7 +242,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -224,6 +276,20 @@ WITH population AS (
     samarbete.startdatum BETWEEN CAST('2018-12-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  CAST(SUM(in_numerator) AS DOUBLE) / NULLIF(COUNT(*), 0) AS value,
+  COALESCE(SUM(in_numerator), 0) AS numerator,
+  COUNT(*) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 1 THEN unit_person END) AS numerator_persons,
+  COUNT(DISTINCT CASE WHEN in_numerator = 0 THEN unit_person END) AS rest_persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -238,7 +304,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );

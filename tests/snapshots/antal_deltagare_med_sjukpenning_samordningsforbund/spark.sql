@@ -29,6 +29,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -39,7 +49,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -74,6 +83,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -84,7 +103,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -119,6 +137,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -129,7 +157,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -164,6 +191,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -174,7 +211,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -209,6 +245,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -219,6 +265,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

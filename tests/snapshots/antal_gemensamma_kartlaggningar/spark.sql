@@ -13,6 +13,18 @@ WITH population AS (
     kartlaggning.datum BETWEEN CAST('2017-01-01' AS DATE) AND CAST('2017-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -25,7 +37,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -45,6 +56,18 @@ WITH population AS (
     kartlaggning.datum BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -57,7 +80,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -77,6 +99,18 @@ WITH population AS (
     kartlaggning.datum BETWEEN CAST('2018-07-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -89,7 +123,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -109,6 +142,18 @@ WITH population AS (
     kartlaggning.datum BETWEEN CAST('2018-10-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -121,7 +166,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -141,6 +185,18 @@ WITH population AS (
     kartlaggning.datum BETWEEN CAST('2018-12-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -153,7 +209,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );

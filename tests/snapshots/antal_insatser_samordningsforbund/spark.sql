@@ -20,6 +20,20 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_behovsgrupp,
+  NULL AS by_behovsgrupp,
+  1 AS grouping_lan,
+  NULL AS by_lan,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_behovsgrupp) AS grouping_behovsgrupp,
@@ -34,7 +48,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_behovsgrupp),
     (by_lan)
@@ -62,6 +75,20 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_behovsgrupp,
+  NULL AS by_behovsgrupp,
+  1 AS grouping_lan,
+  NULL AS by_lan,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_behovsgrupp) AS grouping_behovsgrupp,
@@ -76,7 +103,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_behovsgrupp),
     (by_lan)
@@ -104,6 +130,20 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_behovsgrupp,
+  NULL AS by_behovsgrupp,
+  1 AS grouping_lan,
+  NULL AS by_lan,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_behovsgrupp) AS grouping_behovsgrupp,
@@ -118,7 +158,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_behovsgrupp),
     (by_lan)
@@ -146,6 +185,20 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_behovsgrupp,
+  NULL AS by_behovsgrupp,
+  1 AS grouping_lan,
+  NULL AS by_lan,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_behovsgrupp) AS grouping_behovsgrupp,
@@ -160,7 +213,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_behovsgrupp),
     (by_lan)
@@ -188,6 +240,20 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_behovsgrupp,
+  NULL AS by_behovsgrupp,
+  1 AS grouping_lan,
+  NULL AS by_lan,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_behovsgrupp) AS grouping_behovsgrupp,
@@ -202,7 +268,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_behovsgrupp),
     (by_lan)

@@ -11,6 +11,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -21,7 +31,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -38,6 +47,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -48,7 +67,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -65,6 +83,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -75,7 +103,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -92,6 +119,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -102,7 +139,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -119,6 +155,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -129,6 +175,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

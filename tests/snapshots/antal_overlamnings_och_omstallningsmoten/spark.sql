@@ -12,6 +12,18 @@ WITH population AS (
     AND mote.motestyp IN ('overlamningsmote', 'omstallningsmote')
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_motestyp,
+  NULL AS by_motestyp,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_motestyp) AS grouping_motestyp,
@@ -24,7 +36,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_motestyp)
   );
@@ -43,6 +54,18 @@ WITH population AS (
     AND mote.motestyp IN ('overlamningsmote', 'omstallningsmote')
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_motestyp,
+  NULL AS by_motestyp,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_motestyp) AS grouping_motestyp,
@@ -55,7 +78,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_motestyp)
   );
@@ -74,6 +96,18 @@ WITH population AS (
     AND mote.motestyp IN ('overlamningsmote', 'omstallningsmote')
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_motestyp,
+  NULL AS by_motestyp,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_motestyp) AS grouping_motestyp,
@@ -86,7 +120,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_motestyp)
   );
@@ -105,6 +138,18 @@ WITH population AS (
     AND mote.motestyp IN ('overlamningsmote', 'omstallningsmote')
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_motestyp,
+  NULL AS by_motestyp,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_motestyp) AS grouping_motestyp,
@@ -117,7 +162,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_motestyp)
   );
@@ -136,6 +180,18 @@ WITH population AS (
     AND mote.motestyp IN ('overlamningsmote', 'omstallningsmote')
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_motestyp,
+  NULL AS by_motestyp,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_motestyp) AS grouping_motestyp,
@@ -148,7 +204,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_motestyp)
   );

@@ -16,6 +16,18 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -28,7 +40,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -51,6 +62,18 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -63,7 +86,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -86,6 +108,18 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -98,7 +132,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -121,6 +154,18 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -133,7 +178,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -156,6 +200,18 @@ WITH population AS (
     )
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -168,7 +224,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );

@@ -17,6 +17,16 @@ WITH population AS (
     AND ersattningsfall.ersattning = 'sjukpenning'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -27,7 +37,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -50,6 +59,16 @@ WITH population AS (
     AND ersattningsfall.ersattning = 'sjukpenning'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -60,7 +79,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -83,6 +101,16 @@ WITH population AS (
     AND ersattningsfall.ersattning = 'sjukpenning'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -93,7 +121,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -116,6 +143,16 @@ WITH population AS (
     AND ersattningsfall.ersattning = 'sjukpenning'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -126,7 +163,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -149,6 +185,16 @@ WITH population AS (
     AND ersattningsfall.ersattning = 'sjukpenning'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -159,6 +205,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

@@ -20,6 +20,16 @@ WITH population AS (
     insatser_i_perioden.value >= 2
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -30,7 +40,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -56,6 +65,16 @@ WITH population AS (
     insatser_i_perioden.value >= 2
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -66,7 +85,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -92,6 +110,16 @@ WITH population AS (
     insatser_i_perioden.value >= 2
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -102,7 +130,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -128,6 +155,16 @@ WITH population AS (
     insatser_i_perioden.value >= 2
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -138,7 +175,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -164,6 +200,16 @@ WITH population AS (
     insatser_i_perioden.value >= 2
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  COUNT(*) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   COUNT(*) AS value,
@@ -174,6 +220,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

@@ -32,6 +32,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -42,7 +52,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -80,6 +89,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -90,7 +109,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -128,6 +146,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -138,7 +166,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -176,6 +203,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -186,7 +223,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -224,6 +260,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT aktivitetsersattningsfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -234,6 +280,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

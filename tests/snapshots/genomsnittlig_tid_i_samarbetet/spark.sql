@@ -14,6 +14,18 @@ WITH population AS (
     samarbete.slutdatum BETWEEN CAST('2017-01-01' AS DATE) AND CAST('2017-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -26,7 +38,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -47,6 +58,18 @@ WITH population AS (
     samarbete.slutdatum BETWEEN CAST('2018-01-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -59,7 +82,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -80,6 +102,18 @@ WITH population AS (
     samarbete.slutdatum BETWEEN CAST('2018-07-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -92,7 +126,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -113,6 +146,18 @@ WITH population AS (
     samarbete.slutdatum BETWEEN CAST('2018-10-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -125,7 +170,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );
@@ -146,6 +190,18 @@ WITH population AS (
     samarbete.slutdatum BETWEEN CAST('2018-12-01' AS DATE) AND CAST('2018-12-31' AS DATE)
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  1 AS grouping_ersattning,
+  NULL AS by_ersattning,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   GROUPING(by_ersattning) AS grouping_ersattning,
@@ -158,7 +214,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon),
     (by_ersattning)
   );

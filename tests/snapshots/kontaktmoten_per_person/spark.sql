@@ -12,6 +12,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
+  COUNT(*) AS numerator,
+  COUNT(DISTINCT den_value) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
@@ -22,7 +32,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -40,6 +49,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
+  COUNT(*) AS numerator,
+  COUNT(DISTINCT den_value) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
@@ -50,7 +69,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -68,6 +86,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
+  COUNT(*) AS numerator,
+  COUNT(DISTINCT den_value) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
@@ -78,7 +106,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -96,6 +123,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
+  COUNT(*) AS numerator,
+  COUNT(DISTINCT den_value) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
@@ -106,7 +143,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -124,6 +160,16 @@ WITH population AS (
     AND mote.motestyp = 'kontaktmote'
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
+  COUNT(*) AS numerator,
+  COUNT(DISTINCT den_value) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT den_value), 0) AS value,
@@ -134,6 +180,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

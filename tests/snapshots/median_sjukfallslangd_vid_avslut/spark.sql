@@ -28,6 +28,16 @@ WITH population AS (
     AND NOT exists_samarbeten_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  PERCENTILE(measure_value, 0.5) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   PERCENTILE(measure_value, 0.5) AS value,
@@ -38,7 +48,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -72,6 +81,16 @@ WITH population AS (
     AND NOT exists_samarbeten_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  PERCENTILE(measure_value, 0.5) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   PERCENTILE(measure_value, 0.5) AS value,
@@ -82,7 +101,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -116,6 +134,16 @@ WITH population AS (
     AND NOT exists_samarbeten_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  PERCENTILE(measure_value, 0.5) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   PERCENTILE(measure_value, 0.5) AS value,
@@ -126,7 +154,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -160,6 +187,16 @@ WITH population AS (
     AND NOT exists_samarbeten_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  PERCENTILE(measure_value, 0.5) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   PERCENTILE(measure_value, 0.5) AS value,
@@ -170,7 +207,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -204,6 +240,16 @@ WITH population AS (
     AND NOT exists_samarbeten_insatser.anchor_key IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  PERCENTILE(measure_value, 0.5) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   PERCENTILE(measure_value, 0.5) AS value,
@@ -214,6 +260,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );

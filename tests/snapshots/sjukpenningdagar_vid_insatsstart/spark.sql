@@ -30,6 +30,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -40,7 +50,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -76,6 +85,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -86,7 +105,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -122,6 +140,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -132,7 +160,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -168,6 +195,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -178,7 +215,6 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
 
@@ -214,6 +250,16 @@ WITH candidates AS (
     insats.unit_rank = 1 AND NOT sjukpenningfall.fall_id IS NULL
 )
 SELECT
+  1 AS grouping_kon,
+  NULL AS by_kon,
+  AVG(CAST(measure_value AS DOUBLE)) AS value,
+  CAST(NULL AS BIGINT) AS numerator,
+  CAST(NULL AS BIGINT) AS denominator,
+  COUNT(*) AS n,
+  COUNT(DISTINCT unit_person) AS persons
+FROM population
+UNION ALL
+SELECT
   GROUPING(by_kon) AS grouping_kon,
   by_kon,
   AVG(CAST(measure_value AS DOUBLE)) AS value,
@@ -224,6 +270,5 @@ SELECT
 FROM population
 GROUP BY
   GROUPING SETS (
-    (),
     (by_kon)
   );
