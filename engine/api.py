@@ -10,19 +10,23 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalogue import Catalogue, load_catalogue
 from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .disclosure import flag_rows, linked_indicators, settings
-from .execute import Dataset, SourceMapping, dataset_problem, load_mapping, open_dataset, run_indicator
-from .fixtures import FixtureResult, fixture_files, load_fixture, run_fixture
 from .info import PublishedFigure
 from .model import Model
 from .periods import Period, PeriodError, parse_period
 from .plan import plan_query
 from .provenance import Provenance
 from .render import CompileRefused, build_query, render_sql
+from .resources import Resources
+
+if TYPE_CHECKING:  # DuckDB (engine.execute) is imported by the commands that use it
+    from .execute import SourceMapping
+    from .fixtures import FixtureResult
 
 
 def periods(texts: list[str]) -> list[Period]:
@@ -91,8 +95,9 @@ def _model(catalogue: Catalogue) -> Model:
     return catalogue.model
 
 
-def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> object:
-    """Run every request check in `steps` and open the dataset, reporting all problems at once."""
+def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list, resources: Resources | None = None) -> object:
+    """Run every request check in `steps` and open the dataset (with `resources`), reporting all problems at once."""
+    from .execute import SourceMapping, dataset_problem, load_mapping, open_dataset
     problems: list[Diagnostic] = []
     for step in steps:
         try:
@@ -106,7 +111,7 @@ def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> objec
         problems += exc.diagnostics
     if not problems:
         try:
-            return open_dataset(data, _model(catalogue), mapping)
+            return open_dataset(data, _model(catalogue), mapping, resources)
         except EngineError as exc:
             problems += exc.diagnostics
     elif (missing := dataset_problem(data)) is not None:
@@ -116,6 +121,7 @@ def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list) -> objec
 
 def _execute(catalogue: Catalogue, dataset, keys: list[tuple[str, str]], progress=None) -> dict[tuple, list[dict]]:
     """Rows of every (indicator id, period label) pair, on one open dataset."""
+    from .execute import run_indicator
     rows = {}
     try:
         for done, (ind, label) in enumerate(keys, 1):
@@ -129,17 +135,17 @@ def _execute(catalogue: Catalogue, dataset, keys: list[tuple[str, str]], progres
 
 def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None = None,
         progress=None, mapping: SourceMapping | Path | str | None = None,
-        apply_disclosure: bool = False) -> list[dict]:
+        apply_disclosure: bool = False, resources: Resources | None = None) -> list[dict]:
     """Every selected indicator for every period on a dataset: rows of the public JSON shape.
 
     Microdata-level: each row carries a `disclosure` flag (None, "primary" or "secondary"):
     the value is kept, but a report would suppress it (see engine.disclosure). With
     `apply_disclosure` those rows have no value, numerator, denominator or n, and the flag
     "suppressed" (engine.shielded). `run_with_provenance` gives the same rows with what
-    they were computed from.
+    they were computed from. `resources`: what DuckDB may use (engine.resources).
     """
     return _run(catalogue, data, period_texts, indicator_ids, progress, mapping,
-                apply_disclosure=apply_disclosure).rows
+                apply_disclosure=apply_disclosure, resources=resources).rows
 
 
 @dataclass
@@ -164,22 +170,24 @@ class RunResult:
 def run_with_provenance(catalogue: Catalogue, data: Path | str, period_texts: list[str],
                         indicator_ids: list[str] | None = None, progress=None,
                         mapping: SourceMapping | Path | str | None = None, data_checks: bool = True,
-                        command: str | None = None, apply_disclosure: bool = False) -> RunResult:
+                        command: str | None = None, apply_disclosure: bool = False,
+                        resources: Resources | None = None) -> RunResult:
     """`run` with its provenance, and with the model's consistency checks first (as warnings: a breach is in
     `RunResult.breaches`, never an error) unless `data_checks` is False; `command` is the command line."""
     return _run(catalogue, data, period_texts, indicator_ids, progress, mapping, data_checks, command, True,
-                apply_disclosure)
+                apply_disclosure, resources)
 
 
 def _run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None,
          progress, mapping, data_checks: bool = False, command: str | None = None,
-         with_provenance: bool = False, apply_disclosure: bool = False) -> RunResult:
+         with_provenance: bool = False, apply_disclosure: bool = False,
+         resources: Resources | None = None) -> RunResult:
     selected, wanted = [], []
     def select():
         selected.extend(catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None))
     def parse():
         wanted.extend(periods(period_texts))
-    dataset = _open(catalogue, data, mapping, [select, parse])
+    dataset = _open(catalogue, data, mapping, [select, parse], resources)
     checked = _data_checks(catalogue, dataset) if data_checks else None
     provenance = _provenance(catalogue, dataset, data, [b.id for b in selected], checked, "run", command,
                              apply_disclosure) if with_provenance else None
@@ -247,7 +255,8 @@ def breach_diagnostics(data: Path | str, breaches: list, hint: str) -> list[Diag
 
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
           indicator_ids: list[str] | None = None, progress=None, mapping=None,
-          data_checks: bool = True, command: str | None = None, disclosure: bool = True) -> CheckResult:
+          data_checks: bool = True, command: str | None = None, disclosure: bool = True,
+          resources: Resources | None = None) -> CheckResult:
     """Hold every published figure (of the given periods) against the data; change alerts besides.
 
     First the data is held against the model's consistency rules (as `check_data`), unless
@@ -273,7 +282,7 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
             raise EngineError([Diagnostic(Position("--period" if wanted else "--indicator"), "E_NO_FIGURES",
                                           f"no published figure{which}{where}: nothing to check",
                                           "leave out --period/--indicator to check every published figure")])
-    dataset = _open(catalogue, data, mapping, [select])
+    dataset = _open(catalogue, data, mapping, [select], resources)
     checked = _data_checks(catalogue, dataset) if data_checks else None
     provenance = _provenance(catalogue, dataset, data, [ind for ind, _ in figures], checked, "check", command,
                              disclosure)
@@ -301,7 +310,7 @@ def report_years(catalogue: Catalogue) -> tuple[int, int]:
 
 def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR, progress=None,
            mapping=None, generated: str | None = None, publish_despite_breaches: bool = False,
-           command: str | None = None):
+           command: str | None = None, resources: Resources | None = None):
     """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied.
 
     `compare` is a year, "previous" (the year before, the default), or None or "none" for no comparison.
@@ -310,7 +319,7 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     method section states the breaches.
     """
     return _report(catalogue, data, year, compare, progress, mapping, generated, publish_despite_breaches,
-                   command)[0]
+                   command, resources=resources)[0]
 
 
 REPORT_YEARS = "report"   # report_with_series: the series of the report year and the comparison year
@@ -319,7 +328,7 @@ REPORT_YEARS = "report"   # report_with_series: the series of the report year an
 def report_with_series(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR,
                        years: str | list[str] = REPORT_YEARS, progress=None, mapping=None,
                        generated: str | None = None, publish_despite_breaches: bool = False,
-                       command: str | None = None):
+                       command: str | None = None, resources: Resources | None = None):
     """`report`, and every report indicator as a table over `years` (engine.dissemination.Series: the PX,
     JSON-stat and tidy outputs), computed on the same open dataset after the same data checks.
 
@@ -327,14 +336,14 @@ def report_with_series(catalogue: Catalogue, data: Path | str, year: str, compar
     year and the report year. Returns (Report, Series).
     """
     built, series = _report(catalogue, data, year, compare, progress, mapping, generated, publish_despite_breaches,
-                            command, years)
+                            command, years, resources)
     assert series is not None  # _report builds the series when it is given years
     return built, series
 
 
 def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None, progress, mapping,
             generated: str | None, publish_despite_breaches: bool, command: str | None,
-            series_years: str | list[str] | None = None):
+            series_years: str | list[str] | None = None, resources: Resources | None = None):
     from .check import check_figures, needed_runs, published_figures
     from .dissemination import YearsError, build_series, parse_years, series_runs
     from .report import build_report, catalogue_version, report_runs
@@ -399,7 +408,7 @@ def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | No
         if not keys:
             raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_NO_REPORT",
                                           "no indicator belongs to a report", "add report: <key> to an indicator")])
-    dataset = _open(catalogue, data, mapping, [years])
+    dataset = _open(catalogue, data, mapping, [years], resources)
     refuse = "" if publish_despite_breaches else (
         "the report would publish figures computed from data that breaks the data model (indicators check-data "
         f"--data {data} lists the same): correct the extract, or pass {PUBLISH_DESPITE_BREACHES} to publish "
@@ -470,12 +479,14 @@ def _disk_full(exc: BaseException) -> bool:
     return "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc)
 
 
-def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None):
+def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None,
+               resources: Resources | None = None):
     """Breaches of the data model's consistency rules in a dataset (see engine.datacheck)."""
     from .datacheck import check_data as run_checks
+    from .execute import SourceMapping, load_mapping, open_dataset
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping, _model(catalogue))
-    dataset = open_dataset(data, _model(catalogue), mapping)
+    dataset = open_dataset(data, _model(catalogue), mapping, resources)
     try:
         return run_checks(dataset, _model(catalogue), catalogue.rules)
     finally:
@@ -483,7 +494,7 @@ def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | 
 
 
 def attrition(catalogue: Catalogue, data: Path | str, indicator_id: str, period_text: str,
-              mapping: SourceMapping | Path | str | None = None):
+              mapping: SourceMapping | Path | str | None = None, resources: Resources | None = None):
     """One indicator's population for one period step by step (engine.attrition.Attrition): the rows in the
     period, then after each condition, one_per and require, each counted in total and by kön."""
     from .attrition import run_attrition
@@ -494,7 +505,7 @@ def attrition(catalogue: Catalogue, data: Path | str, indicator_id: str, period_
         chosen.append(catalogue.get(indicator_id))
     def parse():
         chosen.append(periods([period_text])[0])
-    dataset = _open(catalogue, data, mapping, [select, parse])
+    dataset = _open(catalogue, data, mapping, [select, parse], resources)
     assert isinstance(dataset, Dataset)  # what _open returns
     bound, period = chosen
     try:
@@ -507,14 +518,15 @@ def attrition(catalogue: Catalogue, data: Path | str, indicator_id: str, period_
 SITE_PAGES = ("index.html", "model.html", "sources.html", "style.css", "indicators")  # what docs writes into --out
 
 
-def _site_attrition(catalogue: Catalogue, data: Path | str, mapping, year: str | None, results, progress) -> None:
+def _site_attrition(catalogue: Catalogue, data: Path | str, mapping, year: str | None, results, progress,
+                    resources: Resources | None = None) -> None:
     """Each indicator's attrition (as `attrition`) for the period the site shows it for, on one open dataset;
     an indicator that cannot be counted gets the reason instead."""
     from .attrition import run_attrition
     from .execute import Dataset
     from .resolve import population_origins
     from .site import representative_period
-    dataset = _open(catalogue, data, mapping, [])
+    dataset = _open(catalogue, data, mapping, [], resources)
     assert isinstance(dataset, Dataset)  # what _open returns
     ids = sorted(catalogue.indicators)
     try:
@@ -533,7 +545,7 @@ def _site_attrition(catalogue: Catalogue, data: Path | str, mapping, year: str |
 
 def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, period: str | None = None,
          mapping: SourceMapping | Path | str | None = None, progress=None,
-         fixtures: Path | str | None = None) -> list[Path]:
+         fixtures: Path | str | None = None, resources: Resources | None = None) -> list[Path]:
     """Write the catalogue as a static site (engine.site) into the folder `out`; the paths written.
 
     index.html, one page per indicator under indicators/, model.html, sources.html and
@@ -545,6 +557,7 @@ def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, 
     into the catalogue folder, the fixtures, the dataset or the mapping (E_OUT_IS_INPUT).
     """
     from . import outputs
+    from .execute import SourceMapping, load_mapping
     from .present import OutputError
     from .site import DataResults, build_site, stale_pages
     out = Path(out)
@@ -569,10 +582,10 @@ def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, 
             mapping = load_mapping(mapping, _model(catalogue))
         results = DataResults(str(data))
         if any(b.info.published for b in catalogue.indicators.values()):
-            results.checks = check(catalogue, data, progress=progress, mapping=mapping)
+            results.checks = check(catalogue, data, progress=progress, mapping=mapping, resources=resources)
         else:
             results.check_error = "katalogen har inga publicerade siffror"
-        _site_attrition(catalogue, data, mapping, period, results, progress)
+        _site_attrition(catalogue, data, mapping, period, results, progress, resources)
     pages = build_site(catalogue, results, str(period) if period is not None else None, fixtures_folder)
     try:
         written = outputs.write_set(out, pages)
@@ -586,7 +599,7 @@ def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, 
 
 def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_texts: list[str],
          indicator_ids: list[str] | None = None, mapping=None, accept: list[str] | None = None,
-         accept_all: bool = False, progress=None, baseline_label: str = ""):
+         accept_all: bool = False, progress=None, baseline_label: str = "", resources: Resources | None = None):
     """What a change does, on the same data: an engine.diff.CatalogueDiff.
 
     Rows that differ between a baseline catalogue and this one (for the requested periods),
@@ -600,6 +613,7 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     suppressed in either version is not compared, a figure on a suppressed cell is "suppressed".
     """
     from .diff import build_diff, plan_diff, unknown_figures
+    from .execute import Dataset
     known = set(catalogue.indicators) | set(baseline.indicators)
     labels: list[str] = []
 
@@ -622,7 +636,7 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     def planned():  # before any data is opened: nothing to close if it fails
         ids = list(dict.fromkeys(indicator_ids)) if indicator_ids else sorted(known)
         plans.append(plan_diff(catalogue, baseline, [i for i in ids if i in known], labels))
-    dataset = _open(catalogue, data, mapping, [select, parse, accepted, planned])
+    dataset = _open(catalogue, data, mapping, [select, parse, accepted, planned], resources)
     assert isinstance(dataset, Dataset)  # what _open returns
     plan = plans[0]
     # and the tables each version suppresses together with those (engine.shielded), to hide cells as its report does
@@ -638,7 +652,7 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     old_rows: dict[tuple, list[dict]] = {}
     if old_keys:
         try:  # the baseline reads the data through its own model; _execute closes its dataset
-            old_rows = _execute(baseline, _open(baseline, data, mapping, []), old_keys, step(0))
+            old_rows = _execute(baseline, _open(baseline, data, mapping, [], resources), old_keys, step(0))
         except BaseException:
             dataset.close()
             raise
@@ -669,6 +683,7 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
 
     `directory` defaults to `fixtures_dir(catalogue)`: for this project, the repository's fixtures/.
     """
+    from .fixtures import fixture_files, load_fixture, run_fixture
     directory = Path(directory) if directory else fixtures_dir(catalogue)
     if not directory.is_dir():
         raise EngineError([Diagnostic(Position(str(directory)), "E_FILE_NOT_FOUND",

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from itertools import pairwise
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from .catalogue import Catalogue
-from .datacheck import DataIssue
 from .diagnostics import Position
 from .info import PublishedFigure
 from .periods import parse_period
@@ -30,6 +30,9 @@ from .present import format_number
 from .provenance import Provenance
 from .sanitize import xml_safe
 from .shielded import SUPPRESSED, Shield
+
+if TYPE_CHECKING:  # engine.datacheck imports DuckDB
+    from .datacheck import DataIssue
 
 Key = tuple[str, str]  # (indicator id, period label)
 

@@ -94,6 +94,37 @@ mapping_option = click.option("--mapping", type=click.Path(path_type=Path), defa
                               help="Source mapping YAML: the dataset's table and column names for the model's.")
 
 
+_RESOURCE_OPTIONS = (
+    click.option("--threads", default=None, envvar="INDICATORS_THREADS", show_envvar=True, metavar="N",
+                 help="DuckDB threads, 1 to 256 (default: every core)."),
+    click.option("--memory-limit", default=None, envvar="INDICATORS_MEMORY_LIMIT", show_envvar=True, metavar="SIZE",
+                 help="DuckDB memory limit, e.g. 2GB, 500MiB or 50% (default: 80% of the machine's memory)."),
+    click.option("--temp-dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
+                 help="Folder DuckDB spills to beyond the memory limit (created if missing; not in an input)."),
+)
+
+
+def resource_options(command):
+    """--threads, --memory-limit and --temp-dir (engine.resources), given to the command as `resources`: checked
+    (E_RESOURCES at the option) and the spill folder refused in an input (E_OUT_IS_INPUT). Put below @friendly."""
+    @functools.wraps(command)
+    def wrapper(*args, threads=None, memory_limit=None, temp_dir=None, **kwargs):
+        from .resources import parse_resources
+        resources = parse_resources(threads, memory_limit, temp_dir)
+        if resources.temp_directory is not None:
+            folder = resources.temp_directory
+            _refuse_inputs([("--temp-dir", folder)], kwargs.get("data"), kwargs.get("mapping"),
+                           kwargs.get("indicators_dir"))
+            if (why := _unwritable(folder)) is not None:
+                raise EngineError([Diagnostic(Position("--temp-dir"), "E_RESOURCES",
+                                              f"cannot spill into {folder}: {why}",
+                                              "give a writable folder (it is created if missing)")])
+        return command(*args, resources=resources, **kwargs)
+    for option in reversed(_RESOURCE_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
 def _catalogue(indicators_dir, versions: bool = True):
     """The checked catalogue, its warnings printed; `versions=False`: an unraised version only warns."""
     catalogue = api.checked_catalogue(indicators_dir, versions)
@@ -310,7 +341,8 @@ def snapshots(indicator_ids, update, directory, indicators_dir):
 @mapping_option
 @indicators_option
 @friendly
-def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, mapping, indicators_dir):
+@resource_options
+def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, mapping, indicators_dir, resources):
     """Compute indicators on a dataset. JSON holds the provenance beside the rows; CSV written to --out F.csv gets
     it in F.provenance.json beside it. The output is microdata (disclosure control not applied: rows a report
     would suppress are flagged, their values kept) unless --apply-disclosure."""
@@ -321,7 +353,7 @@ def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, ma
     with Progress("computing") as progress:
         result = api.run_with_provenance(catalogue, data, list(periods), list(ids) or None, progress, mapping,
                                          data_checks=not no_data_checks, command=command_line(),
-                                         apply_disclosure=apply_disclosure)
+                                         apply_disclosure=apply_disclosure, resources=resources)
     _data_warnings(result.breaches, data)
     rows = result.rows
     if fmt == "json":
@@ -371,14 +403,15 @@ def provenance_sidecar(out: Path | None) -> Path | None:
 @mapping_option
 @indicators_option
 @friendly
-def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir):
+@resource_options
+def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir, resources):
     """The population step by step: the rows in the period, then after each condition, one_per and require, each
     counted in total and by kön with the share kept."""
     from . import attrition as shown
     _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
     _check_outputs([out])
     catalogue = _catalogue(indicators_dir, versions=False)
-    result = api.attrition(catalogue, data, indicator_id, period, mapping)
+    result = api.attrition(catalogue, data, indicator_id, period, mapping, resources)
     text = (json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
             else shown.as_html(result) if fmt == "html" else shown.as_table(result))
     _emit(text, out, fmt)
@@ -401,7 +434,8 @@ def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir):
 @mapping_option
 @indicators_option
 @friendly
-def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapping, indicators_dir):
+@resource_options
+def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapping, indicators_dir, resources):
     """What a change does to the numbers and the published figures, against a baseline catalogue.
 
     Per changed definition: why it changed, its version (a changed meaning without a raised
@@ -425,7 +459,7 @@ def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapp
         before = api.checked_catalogue(baseline, versions=False, lenient=api.BASELINE_LENIENT)
         with Progress("computing") as progress:
             result = api.diff(catalogue, before, data, list(periods), list(ids) or None, mapping, list(accepted),
-                              accept_all, progress, label)
+                              accept_all, progress, label, resources=resources)
     finally:
         if holder is not None:
             holder.cleanup()
@@ -567,7 +601,9 @@ def _unwritable(folder: Path) -> str | None:
 @mapping_option
 @indicators_option
 @friendly
-def check(data, periods, ids, junit, json_out, fmt, no_data_checks, show_suppressed, mapping, indicators_dir):
+@resource_options
+def check(data, periods, ids, junit, json_out, fmt, no_data_checks, show_suppressed, mapping, indicators_dir,
+          resources):
     """Check the data against the model, then hold the computed figures against the published ones; exit 1 if the
     data breaks a consistency rule or a figure does not hold. Disclosure control applies as in the report: a
     figure resting on a suppressed cell is not shown (W_FIGURE_SUPPRESSED, not a failure)."""
@@ -579,7 +615,8 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, show_suppres
     catalogue = _catalogue(indicators_dir)
     with Progress("computing") as progress:
         result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping,
-                           data_checks=not no_data_checks, command=command_line(), disclosure=not show_suppressed)
+                           data_checks=not no_data_checks, command=command_line(), disclosure=not show_suppressed,
+                           resources=resources)
     document = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
     if junit:
         _write_output(junit, junit_xml(result), "JUnit XML")
@@ -645,7 +682,8 @@ def _verdicts() -> dict[str, str]:
 @mapping_option
 @indicators_option
 @friendly
-def report(data, year, compare, formats, years, out, publish_despite_breaches, mapping, indicators_dir):
+@resource_options
+def report(data, year, compare, formats, years, out, publish_despite_breaches, mapping, indicators_dir, resources):
     """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control. The data is checked
     against the model's consistency rules first; a breach refuses the report. px, jsonstat, csv and parquet write
     each report indicator over --years as PX-Web, JSON-stat 2.0 and a tidy table publish it, suppression applied."""
@@ -668,10 +706,11 @@ def report(data, year, compare, formats, years, out, publish_despite_breaches, m
         if series_formats:
             built, series = api.report_with_series(catalogue, data, year, compare, years or api.REPORT_YEARS,
                                                    progress, mapping, publish_despite_breaches=publish_despite_breaches,
-                                                   command=command_line())
+                                                   command=command_line(), resources=resources)
         else:
             built = api.report(catalogue, data, year, compare, progress, mapping,
-                               publish_despite_breaches=publish_despite_breaches, command=command_line())
+                               publish_despite_breaches=publish_despite_breaches, command=command_line(),
+                               resources=resources)
     from .pdf import to_pdf
     render: dict[str, Callable[[Report], str | bytes]] = {
         "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx,
@@ -710,7 +749,8 @@ def report(data, year, compare, formats, years, out, publish_despite_breaches, m
 @mapping_option
 @indicators_option
 @friendly
-def docs(out, data, year, mapping, indicators_dir):
+@resource_options
+def docs(out, data, year, mapping, indicators_dir, resources):
     """Write the catalogue as a static, offline HTML site: an index with search and filters, a page per indicator
     (explanation, YAML, SQL per dialect, golden fixture, published figures, history, lineage), the model, the
     sources."""
@@ -718,7 +758,8 @@ def docs(out, data, year, mapping, indicators_dir):
     _check_outputs([], [out])
     catalogue = _catalogue(indicators_dir, versions=False)
     with Progress("computing") as progress:
-        written = api.docs(catalogue, out, data, year, mapping, progress if data is not None else None)
+        written = api.docs(catalogue, out, data, year, mapping, progress if data is not None else None,
+                           resources=resources)
     pages = sum(1 for p in written if p.suffix == ".html")
     echo(f"wrote {pages} page(s) into {out}; open {out / 'index.html'}", err=True)
 
@@ -729,10 +770,11 @@ def docs(out, data, year, mapping, indicators_dir):
 @mapping_option
 @indicators_option
 @friendly
-def check_data(data, fmt, mapping, indicators_dir):
+@resource_options
+def check_data(data, fmt, mapping, indicators_dir, resources):
     """Check a dataset against the data model's consistency rules; exit 1 on any breach."""
     catalogue = _catalogue(indicators_dir)
-    issues = api.check_data(catalogue, data, mapping)
+    issues = api.check_data(catalogue, data, mapping, resources)
     if fmt == "json":
         echo_json(json.dumps([i.as_dict() for i in issues], ensure_ascii=False, indent=2))
     elif issues:

@@ -30,6 +30,7 @@ from .periods import Period
 from .plan import DIM, plan_query
 from .render import render_sql
 from .resolve import BoundIndicator
+from .resources import Resources, apply_resources
 from .validate import validate_schema
 
 DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "double": "DOUBLE", "varchar": "VARCHAR",
@@ -173,13 +174,15 @@ class _Source:
     written: list[str] | None = None  # its column names as stored, when DuckDB's reader renames duplicates
 
 
-def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None = None) -> Dataset:
+def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None = None,
+                 resources: Resources | None = None) -> Dataset:
     """Open a dataset read-only and expose it as typed views, after checking tables, columns and types.
 
     A `.duckdb` file is ATTACHed READ_ONLY, a folder's Parquet files are read in place and
     its CSV files into memory, a fixture YAML file's `inputs:` are loaded into memory;
     nothing is ever written to the dataset, and the connection is locked down (`lock_down`)
-    before anything the dataset stores is read.
+    before anything the dataset stores is read; `resources` (threads, memory limit, spill folder) are set
+    before that, and the SQL cannot change them.
     """
     problem = dataset_problem(path)
     if problem is not None:
@@ -187,13 +190,14 @@ def open_dataset(path: str | Path, model: Model, mapping: SourceMapping | None =
     p = Path(path)
     shown = str(path)
     if p.is_file() and p.suffix in (".yaml", ".yml"):
-        return _yaml_dataset(p, model)
+        return _yaml_dataset(p, model, resources)
     if not p.is_file() and not p.is_dir():
         raise _error(shown, "E_DATA_OPEN", f"{shown} is neither a file nor a folder", DATA_HINT)
     mapping = mapping or SourceMapping()
     con = connect()
     dataset = Dataset(con, shown)
     try:
+        apply_resources(con, resources)
         if p.is_file():
             sources, problems = _database_sources(con, p, shown, model, mapping)
         else:
@@ -495,7 +499,7 @@ def _out_of_range(con: duckdb.DuckDBPyConnection, name: str, source: _Source, wi
     return problems
 
 
-def _yaml_dataset(path: Path, model: Model) -> Dataset:
+def _yaml_dataset(path: Path, model: Model, resources: Resources | None = None) -> Dataset:
     """The `inputs:` of a golden fixture as a small in-memory dataset (demos, reviews)."""
     diags = Diagnostics()
     doc = load_file(path, diags)
@@ -506,6 +510,11 @@ def _yaml_dataset(path: Path, model: Model) -> Dataset:
     check_inputs(doc, model, diags)
     diags.raise_if_errors()
     con = connect()
+    try:
+        apply_resources(con, resources)
+    except BaseException:
+        con.close()
+        raise
     try:
         load_tables(con, model, doc.data["inputs"])
     except duckdb.Error as exc:
