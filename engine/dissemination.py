@@ -36,6 +36,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from sqlglot import exp
+
 from .catalogue import Catalogue
 from .disclosure import flag_rows, settings
 from .periods import parse_period
@@ -690,12 +692,19 @@ def to_tidy_parquet(series: Series) -> bytes:
         target = Path(folder) / "tidy.parquet"
         con = duckdb.connect(":memory:")
         try:
-            con.execute("CREATE TABLE tidy (" + ", ".join(f"{c} {TIDY_TYPES[c]}" for c in TIDY_COLUMNS) + ")")
+            table = exp.to_table("tidy")
+            schema = exp.Schema(this=table, expressions=[
+                exp.ColumnDef(this=exp.to_identifier(c), kind=exp.DataType.build(TIDY_TYPES[c])) for c in TIDY_COLUMNS])
+            con.execute(exp.Create(this=schema, kind="TABLE").sql("duckdb"))
             if rows:
-                con.executemany(f"INSERT INTO tidy VALUES ({', '.join('?' for _ in TIDY_COLUMNS)})",
+                insert = exp.Insert(this=table.copy(), expression=exp.Values(
+                    expressions=[exp.Tuple(expressions=[exp.Placeholder() for _ in TIDY_COLUMNS])]))
+                con.executemany(insert.sql("duckdb"),
                                 [[float(r[c]) if c == "value" and r[c] is not None else r[c] for c in TIDY_COLUMNS]
                                  for r in rows])
-            con.execute("COPY tidy TO ? (FORMAT parquet)", [str(target)])
+            copy = exp.Copy(this=table.copy(), kind=False, files=[exp.Placeholder()], params=[
+                exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("parquet"))])
+            con.execute(copy.sql("duckdb"), [str(target)])
         finally:
             con.close()
         return target.read_bytes()

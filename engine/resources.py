@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlglot import exp
+
 from .diagnostics import Diagnostic, EngineError, Position
 
 MAX_THREADS = 256
@@ -69,6 +71,12 @@ def parse_resources(threads: str | int | None = None, memory_limit: str | None =
     return Resources(count, limit, folder)
 
 
+def _set(setting: str) -> exp.Set:
+    """SET <setting> = $1, as a tree (the value is a parameter)."""
+    return exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.column(setting),
+                                                        expression=exp.Placeholder(this="1")))])
+
+
 def apply_resources(con, resources: Resources | None) -> None:
     """SET the resources on a DuckDB connection not yet locked down; the spill folder is created if missing."""
     import duckdb
@@ -78,7 +86,7 @@ def apply_resources(con, resources: Resources | None) -> None:
         try:
             if setting == "temp_directory":
                 Path(str(value)).mkdir(parents=True, exist_ok=True)
-            con.execute(f"SET {setting} = $1", [value])
+            con.execute(_set(setting).sql("duckdb"), [value])
         except (duckdb.Error, OSError) as exc:
             why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
             raise EngineError([_error(option, f"cannot set {option} {value}: {why}",
