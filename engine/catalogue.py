@@ -96,7 +96,9 @@ class Catalogue:
         return [self.indicators[i] for i in ids]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path | str) -> str:
+    """A path as the user would write it: relative to the current folder when inside it, else as given."""
+    path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -130,10 +132,10 @@ def _check_schema_line(doc_text: str, path: Path, directory: Path, file: str, di
 def load_model(directory: Path, diags: Diagnostics) -> Model | None:
     path = directory / MODEL_FILE
     if not path.exists():
-        diags.error(Position(_display(path)), "E_FILE_NOT_FOUND", f"no data model: {_display(path)} is missing",
+        diags.error(Position(display_path(path)), "E_FILE_NOT_FOUND", f"no data model: {display_path(path)} is missing",
                     "a catalogue folder holds model.yaml and one YAML file per indicator")
         return None
-    doc = load_file(path, diags, _display(path))
+    doc = load_file(path, diags, display_path(path))
     if doc is None or not validate_schema(doc, "model", diags):
         return None
     return build_model(doc, diags)
@@ -144,9 +146,9 @@ def load_project(directory: Path, diags: Diagnostics) -> Project:
     path = directory / PROJECT_FILE
     if not path.exists():
         return Project()
-    doc = load_file(path, diags, _display(path))
+    doc = load_file(path, diags, display_path(path))
     if doc is None or not validate_schema(doc, "project", diags):
-        return Project(file=_display(path), valid=False)
+        return Project(file=display_path(path), valid=False)
     data, reports, seen = doc.data, [], set()
     for i, spec in enumerate(data["reports"]):
         if spec["key"] in seen:
@@ -163,7 +165,7 @@ def load_project(directory: Path, diags: Diagnostics) -> Project:
         sources[src["id"]] = Source(src["id"], src["title"], src["publisher"], src["date"], src.get("kind", ""),
                                     src.get("diarienummer", ""), src.get("url", ""))
     project = Project(data["title"], data["disclosure"]["threshold"], data.get("change_alert", {}), reports,
-                      sources, _display(path), doc)
+                      sources, display_path(path), doc)
     for i, spec in enumerate(reports):
         _check_source(spec.source, doc.pos(("reports", i, "source")), project, diags)
     return project
@@ -225,7 +227,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
     directory = Path(directory) if directory else default_indicators_dir()
     diags = Diagnostics()
     if not directory.is_dir():
-        diags.error(Position(_display(directory)), "E_FILE_NOT_FOUND", f"no such folder: {_display(directory)}",
+        diags.error(Position(display_path(directory)), "E_FILE_NOT_FOUND", f"no such folder: {display_path(directory)}",
                     "pass --indicators DIR with the folder holding model.yaml")
         return Catalogue(directory, None, diagnostics=diags.items)
     model = load_model(directory, diags)
@@ -237,7 +239,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
     figure_seen: dict[str, Position] = {}
     unchecked: set[str] = set()  # ids of indicator files with schema errors
     for path in indicator_files(files if files is not None else [directory]):
-        display = _display(path)
+        display = display_path(path)
         if path.name in (MODEL_FILE, PROJECT_FILE):
             continue
         doc = load_file(path, diags, display)
@@ -271,7 +273,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
             path = directory / f"{ident}.yaml"
             if files is None or not path.exists():
                 return None
-            found = load_file(path, Diagnostics(), _display(path))
+            found = load_file(path, Diagnostics(), display_path(path))
             ok = found is not None and isinstance(found.data, dict) \
                 and validate_schema(found, "indicator", Diagnostics())
             return found if ok else None

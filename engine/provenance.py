@@ -58,15 +58,6 @@ def _utc(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _shown_path(path: Path | str) -> str:
-    """A path as the user would write it: relative to the current folder when inside it."""
-    try:
-        real, here = Path(path).resolve(), Path.cwd().resolve()
-        return real.relative_to(here).as_posix() if real.is_relative_to(here) else str(real)
-    except (OSError, ValueError):
-        return str(path)
-
-
 # ---------------------------------------------------------------- git
 
 
@@ -125,7 +116,8 @@ def catalogue_hash(catalogue) -> str:
 
 def catalogue_part(catalogue, indicator_ids: list[str] | None) -> dict[str, Any]:
     ids = sorted(catalogue.indicators) if indicator_ids is None else sorted(dict.fromkeys(indicator_ids))
-    return {"path": _shown_path(catalogue.directory), "hash": catalogue_hash(catalogue),
+    from .catalogue import display_path
+    return {"path": display_path(catalogue.directory), "hash": catalogue_hash(catalogue),
             "indicators": {i: indicator_meaning(catalogue.indicators[i]) for i in ids if i in catalogue.indicators}}
 
 
