@@ -210,16 +210,15 @@ def _provenance(catalogue: Catalogue, dataset, data: Path | str, indicator_ids: 
                 command: str | None, disclosure: bool | None = None) -> Provenance:
     """The provenance of an output computed on an open dataset (its tables counted through it); closes the
     dataset on failure."""
-    import duckdb
-
+    from .backends.base import QueryFailed
     from .provenance import build_provenance
     try:
         return build_provenance(catalogue, indicator_ids=indicator_ids, data=data, dataset=dataset, checks=checks,
                                 output=output, command=command, disclosure=disclosure)
-    except duckdb.Error as exc:
+    except QueryFailed as exc:
         dataset.close()
         raise EngineError([Diagnostic(Position(str(data)), "E_DATA_QUERY",
-                                      f"the dataset's tables could not be counted: {str(exc).splitlines()[0]}",
+                                      f"the dataset's tables could not be counted: {exc}",
                                       "the dataset could not be read (a file changed, vanished or is damaged?): "
                                       "fix it and run again")]) from None
     except BaseException:

@@ -29,11 +29,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 from sqlglot import exp
 
+from .backends.base import Backend, QueryFailed
 from .diagnostics import Diagnostic, EngineError, Position
-from .execute import Dataset
 from .explain import TEXT, _conditions, _placement
 from .periods import Period
 from .plan import RANK, date_literal
@@ -282,18 +281,16 @@ def count_steps(bound: BoundIndicator, period: Period, steps: list[StepSpec], co
                      info.omit_kon_because)
 
 
-def run_attrition(dataset: Dataset, bound: BoundIndicator, origins: PopulationOrigins, period: Period) -> Attrition:
+def run_attrition(dataset: Backend, bound: BoundIndicator, origins: PopulationOrigins, period: Period) -> Attrition:
     """Count every step of one indicator's population for a period on an open dataset (engine.execute)."""
     steps = plan_steps(bound, origins)
-    sql = attrition_sql(bound, period, steps, "duckdb", pretty=False)
     try:
-        cursor = dataset.connection.execute(sql)
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
+        result = dataset.query(build_attrition_query(bound, period, steps, dataset.dialect))
+    except QueryFailed as exc:
         raise EngineError([Diagnostic(Position(dataset.description), "E_DATA_QUERY",
-                                      f"the attrition of {bound.id} failed on the dataset: {str(exc).splitlines()[0]}",
+                                      f"the attrition of {bound.id} failed on the dataset: {exc}",
                                       "check that the data follows the data model (types, values)")]) from None
-    return count_steps(bound, period, steps, [d[0] for d in cursor.description], rows)
+    return count_steps(bound, period, steps, result.columns, result.rows)
 
 
 # --- presentation -------------------------------------------------------------------------------------------

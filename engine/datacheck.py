@@ -11,11 +11,10 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
-import duckdb
 from sqlglot import exp
 
+from .backends.base import Backend, QueryFailed
 from .diagnostics import Diagnostic, EngineError, Position
-from .execute import Dataset
 from .model import Model, Range
 from .present import format_number
 from .render import join_to_one
@@ -152,7 +151,7 @@ def _checks(model: Model, rules: list[BoundRule]):
             _breach_query(rule.entity, rule.entity, key, breach, rule.joins)
 
 
-def run_checks(dataset: Dataset, model: Model, rules: list[BoundRule]) -> list[DataIssue]:
+def run_checks(dataset: Backend, model: Model, rules: list[BoundRule]) -> list[DataIssue]:
     """Every check of the model, each with its count of breaches (0 when the data keeps it).
 
     A check that cannot run (the data cannot be read) is an error, EngineError with every such check: it is
@@ -162,11 +161,10 @@ def run_checks(dataset: Dataset, model: Model, rules: list[BoundRule]) -> list[D
     failures = []
     for entity, check, message, message_sv, query in _checks(model, rules):
         try:
-            rows = dataset.connection.execute(query.sql("duckdb")).fetchall()
-        except duckdb.Error as exc:
+            rows = dataset.query(query).rows
+        except QueryFailed as exc:
             failures.append(Diagnostic(Position(dataset.description), "E_DATA_QUERY",
-                                       f"the check {check} of table '{entity}' could not run: "
-                                       f"{str(exc).splitlines()[0]}",
+                                       f"the check {check} of table '{entity}' could not run: {exc}",
                                        "the dataset could not be read (a file changed, vanished or is damaged?): "
                                        "fix it and check again"))
             continue
@@ -177,6 +175,6 @@ def run_checks(dataset: Dataset, model: Model, rules: list[BoundRule]) -> list[D
     return results
 
 
-def check_data(dataset: Dataset, model: Model, rules: list[BoundRule]) -> list[DataIssue]:
+def check_data(dataset: Backend, model: Model, rules: list[BoundRule]) -> list[DataIssue]:
     """Every breach of every check (an empty list when the data keeps the model)."""
     return [issue for issue in run_checks(dataset, model, rules) if issue.breaches]

@@ -23,12 +23,13 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from .backends.base import Backend, QueryFailed, Result
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .load import load_file
 from .model import Entity, Model
 from .periods import Period
 from .plan import DIM, plan_query
-from .render import render_sql
+from .render import build_query
 from .resolve import BoundIndicator
 from .resources import Resources, apply_resources
 from .validate import validate_schema
@@ -92,10 +93,21 @@ def literal_path(path: Path) -> str:
 
 @dataclass
 class Dataset:
-    """An in-memory DuckDB connection whose views, named after the entities, have the model's types."""
+    """An in-memory DuckDB connection whose views, named after the entities, have the model's types: the DuckDB
+    backend of the execution seam (engine.backends.base.Backend)."""
     connection: duckdb.DuckDBPyConnection
     description: str
     _keep: list = field(default_factory=list)
+    dialect: str = "duckdb"
+    engine: str = "duckdb"
+
+    def query(self, tree: exp.Expr) -> Result:
+        """Run a query tree; QueryFailed (with DuckDB's first line) if it cannot."""
+        try:
+            cursor = self.connection.execute(tree.sql("duckdb"))
+            return Result([d[0] for d in cursor.description], cursor.fetchall())
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc).splitlines()[0]) from None
 
     def close(self) -> None:
         self.connection.close()
@@ -620,16 +632,15 @@ def rows_from_result(bound: BoundIndicator, period: Period, columns: list[str], 
     return result
 
 
-def run_indicator(dataset: Dataset, bound: BoundIndicator, period: Period) -> list[dict]:
-    sql = render_sql(plan_query(bound, period), "duckdb", pretty=False)
+def run_indicator(dataset: Backend, bound: BoundIndicator, period: Period) -> list[dict]:
+    """One indicator for one period on an open dataset of any backend."""
+    tree = build_query(plan_query(bound, period), dataset.dialect)
     try:
-        cursor = dataset.connection.execute(sql)
-    except duckdb.Error as exc:
-        raise _error(dataset.description, "E_DATA_QUERY",
-                     f"indicator {bound.id} failed on the dataset: {str(exc).splitlines()[0]}",
+        result = dataset.query(tree)
+    except QueryFailed as exc:
+        raise _error(dataset.description, "E_DATA_QUERY", f"indicator {bound.id} failed on the dataset: {exc}",
                      "check that the data follows the data model (types, values)") from None
-    columns = [d[0] for d in cursor.description]
-    return rows_from_result(bound, period, columns, cursor.fetchall())
+    return rows_from_result(bound, period, result.columns, result.rows)
 
 
 def load_tables(con: duckdb.DuckDBPyConnection, model: Model, tables: dict[str, list[dict]]) -> None:

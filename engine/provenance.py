@@ -185,7 +185,7 @@ def table_fingerprint(dataset, model) -> dict[str, dict[str, Any]]:
         for i, column in enumerate(dates):
             query = query.select(exp.Min(this=exp.column(column)).as_(f"min_{i}"),
                                  exp.Max(this=exp.column(column)).as_(f"max_{i}"), copy=False)
-        row = dataset.connection.execute(query.from_(exp.to_table(entity.name), copy=False).sql("duckdb")).fetchone()
+        row = dataset.query(query.from_(exp.to_table(entity.name), copy=False)).rows[0]
         ranges = {column: {"min": _iso(row[1 + 2 * i]), "max": _iso(row[2 + 2 * i])} for i, column in enumerate(dates)}
         tables[entity.name] = {"rows": int(row[0]), "date_ranges": ranges}
     return tables

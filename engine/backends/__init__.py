@@ -1,0 +1,1 @@
+"""Execution backends behind one seam (engine.backends.base): DuckDB (engine.execute), Spark, PostgreSQL."""

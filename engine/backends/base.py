@@ -1,0 +1,101 @@
+"""The execution seam: what every backend (DuckDB, Spark, PostgreSQL) offers the engine.
+
+A backend opens a dataset that follows the data model and exposes each entity under its
+own name with the model's types; after that the engine only hands it sqlglot trees
+(`Backend.query`) and reads back column names and rows. Nothing above this seam knows
+which engine computed a number, so every command runs on each of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlglot import exp
+
+from ..diagnostics import Diagnostic, EngineError, Position
+
+ENGINES = ("duckdb", "spark", "postgres")
+DEFAULT_ENGINE = "duckdb"
+EXTRAS = {"spark": ("pyspark", "spark"), "postgres": ("psycopg", "postgres")}  # engine: (module, pip extra)
+
+
+class QueryFailed(Exception):
+    """A query the backend could not run; the message is the engine's own first line."""
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Which engine computes, and how to reach it (`--engine`, `--spark-master`, `--spark-remote`,
+    `--statement-timeout`)."""
+    engine: str = DEFAULT_ENGINE
+    spark_master: str | None = None          # e.g. local[2] or spark://host:7077; default local[*]
+    spark_remote: str | None = None          # Spark Connect: sc://host:15002
+    statement_timeout: int | None = None     # PostgreSQL: seconds a query may run (default 3600)
+
+
+@dataclass
+class Result:
+    columns: list[str]
+    rows: list[tuple]
+
+
+class Backend(Protocol):
+    """An open dataset on one engine. `query` runs a tree rendered in `dialect`; `close` releases it."""
+    dialect: str
+    engine: str
+    description: str
+
+    def query(self, tree: exp.Expr) -> Result: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Binding:
+    """Where one entity's typed rows come from on an engine without views of ours: a SELECT of the model's
+    columns (CAST to the model's types) that `bind_sources` puts in front of every query as a CTE."""
+    entity: str
+    select: exp.Select
+
+
+@dataclass
+class Bindings:
+    entities: dict[str, Binding] = field(default_factory=dict)
+
+    def apply(self, tree: exp.Expr, dialect: str) -> exp.Expr:
+        return bind_sources(tree, self.entities, dialect)
+
+
+def bind_sources(tree: exp.Expr, bindings: dict[str, Binding], dialect: str) -> exp.Expr:
+    """`tree` with a CTE (NOT MATERIALIZED where the dialect knows it) in front for each entity it reads: the
+    query's own `FROM person` then reads the typed, mapped source. Only entities the query names are bound."""
+    used = {t.name for t in tree.find_all(exp.Table) if not t.args.get("db") and t.name in bindings}
+    if not used:
+        return tree
+    tree = tree.copy()
+    ctes = [exp.CTE(this=bindings[name].select.copy(), alias=exp.TableAlias(this=exp.to_identifier(name)),
+                    materialized=False if dialect == "postgres" else None)
+            for name in sorted(used)]
+    with_ = tree.args.get("with_")
+    if with_ is None:
+        tree.set("with_", exp.With(expressions=ctes))
+    else:
+        with_.set("expressions", ctes + list(with_.expressions))
+    return tree
+
+
+def engine_error(where: str, code: str, message: str, hint: str = "") -> EngineError:
+    return EngineError([Diagnostic(Position(where), code, message, hint)])
+
+
+def require(module: str, engine: str) -> Any:
+    """Import an optional engine's client library, or E_ENGINE_MISSING naming the install command."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = EXTRAS[engine][1]
+        raise engine_error("--engine", "E_ENGINE_MISSING",
+                           f"--engine {engine} needs the Python package '{module}', which is not installed",
+                           f"install the extra: pip install 'indicator-engine[{extra}]' (in this repository: "
+                           f"pip install -e '.[{extra}]')") from None
