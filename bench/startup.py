@@ -3,13 +3,17 @@
     .venv/bin/python bench/startup.py [--repeat 10]
 
 Prints, for `indicators --help`, `list` and `validate`, the best and median wall time of a fresh
-process (the console script, as a user runs it) and the modules' import time; then the time to
+process (the console script, as a user runs it) and the modules' import time; then `compile` of one
+indicator loading only it and its bases (engine.selective) beside the same with every file loaded
+(INDICATORS_SELECTIVE=0, as before) and without the cache of the other files' meanings
+(INDICATORS_CACHE_DIR=off: each run binds every file for the catalogue hash); then the time to
 load every YAML file of the catalogue with libyaml's parser and with the pure-Python one
 (engine.load.LIBYAML). Timings only: tests/test_startup.py holds what is imported.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -21,12 +25,12 @@ SCRIPT = Path(sys.executable).with_name("indicators")
 COMMANDS = (["--help"], ["list"], ["validate"])
 
 
-def _wall(args: list[str], repeat: int) -> tuple[float, float]:
+def _wall(args: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run([str(SCRIPT), *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False)
+                       check=False, env={**os.environ, **(env or {})})
         times.append(time.perf_counter() - start)
     return min(times), statistics.median(times)
 
@@ -85,6 +89,13 @@ def main() -> None:
         total, top = _imports(args)
         heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in top)
         print(f"  {' '.join(args):10} {best:6.3f} s / {median:6.3f} s   imports {total:5.0f} ms ({heaviest})")
+    one = min(p.stem for p in (ROOT / "indicators").glob("*.yaml") if p.stem not in ("model", "project"))
+    print(f"compile {one} --period 2018, best / median of {repeat}:")
+    _wall(["compile", one, "--period", "2018"], 1)  # fills the cache of the other files' meanings
+    for label, env in (("every file loaded", {"INDICATORS_SELECTIVE": "0"}), ("selective", {}),
+                       ("selective, no cache", {"INDICATORS_CACHE_DIR": "off"})):
+        best, median = _wall(["compile", one, "--period", "2018"], repeat, env)
+        print(f"  {label:20} {best:6.3f} s / {median:6.3f} s")
     print("YAML load (best of the runs):")
     _yaml(repeat)
 

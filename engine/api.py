@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .backends.base import Backend, EngineOptions
 from .catalogue import Catalogue, load_catalogue
 from .check import CheckResult
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
@@ -46,17 +47,26 @@ BASELINE_LENIENT = frozenset({"E_UNKNOWN_SOURCE"})  # a baseline from before sou
 
 
 def checked_catalogue(directory: Path | str | None = None, versions: bool = True,
-                      lenient: frozenset[str] = frozenset()) -> Catalogue:
+                      lenient: frozenset[str] = frozenset(), only: list[str] | None = None,
+                      meanings: bool = False) -> Catalogue:
     """A catalogue with no errors, or EngineError with all of them.
 
     With `versions=False`, a definition whose meaning changed without a raised version (and
     the other findings of engine.versions) is a warning, not an error: a reviewer can still
     explain, compile, run and diff it before the bump (validate, check and report refuse it).
+    With `only` (ids), just those indicators and their bases are loaded (engine.selective; INDICATORS_SELECTIVE=0
+    loads every file); `meanings`: the other files too are bound for the catalogue hash, with warnings of theirs
+    with errors.
     """
+    import os
     from dataclasses import replace
 
     from .versions import VERSION_CODES
-    catalogue = load_catalogue(directory)
+    if only is not None and os.environ.get("INDICATORS_SELECTIVE", "1").strip() != "0":
+        from .selective import load_selected
+        catalogue = load_selected(directory, only, meanings)
+    else:
+        catalogue = load_catalogue(directory)
     demote = lenient | (VERSION_CODES if not versions else frozenset())
     catalogue.diagnostics = [replace(d, severity="warning") if d.code in demote else d
                              for d in catalogue.diagnostics]
@@ -66,10 +76,28 @@ def checked_catalogue(directory: Path | str | None = None, versions: bool = True
 
 
 def compile_indicator(catalogue: Catalogue, indicator_id: str, period: str, dialect: str = "duckdb",
-                      pretty: bool = True) -> str:
-    """Readable SQL for one indicator and period; CompileRefused where the dialect cannot be exact."""
+                      pretty: bool = True, mapping: SourceMapping | Path | str | None = None) -> str:
+    """Readable SQL for one indicator and period; CompileRefused where the dialect cannot be exact.
+
+    With `mapping` (engine.execute.SourceMapping or its YAML file) the SQL reads the dataset's own table and
+    column names: each entity it uses is a CTE in front that selects them CAST to the model's types, as the
+    engines bind them (engine.backends.base.Bindings).
+    """
     plan = plan_query(catalogue.get(indicator_id), parse_period(period))
-    return render_sql(plan, dialect, pretty)
+    if mapping is None:
+        return render_sql(plan, dialect, pretty)
+    from .backends.base import mapped_bindings
+    from .execute import SourceMapping, load_mapping
+    if not isinstance(mapping, SourceMapping):
+        mapping = load_mapping(mapping, _model(catalogue))
+    tree = mapped_bindings(_model(catalogue), mapping).apply(build_query(plan, dialect), dialect)
+    return tree.sql(dialect=dialect, pretty=pretty)
+
+
+def schema_sql(catalogue: Catalogue, dialect: str = "duckdb") -> str:
+    """The data model as CREATE TABLE statements in `dialect` (engine.ddl)."""
+    from .ddl import schema_sql as script
+    return script(_model(catalogue), dialect)
 
 
 def compile_header(catalogue: Catalogue, indicator_id: str, period: str, dialect: str = "duckdb",
@@ -95,9 +123,12 @@ def _model(catalogue: Catalogue) -> Model:
     return catalogue.model
 
 
-def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list, resources: Resources | None = None) -> object:
-    """Run every request check in `steps` and open the dataset (with `resources`), reporting all problems at once."""
-    from .execute import SourceMapping, dataset_problem, load_mapping, open_dataset
+def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list, resources: Resources | None = None,
+          engine: EngineOptions | None = None) -> Backend:
+    """Run every request check in `steps` and open the dataset on the chosen engine (DuckDB by default, with
+    `resources`), reporting all problems at once."""
+    from .backends import open_backend
+    from .execute import SourceMapping, load_mapping
     problems: list[Diagnostic] = []
     for step in steps:
         try:
@@ -111,31 +142,40 @@ def _open(catalogue: Catalogue, data: Path | str, mapping, steps: list, resource
         problems += exc.diagnostics
     if not problems:
         try:
-            return open_dataset(data, _model(catalogue), mapping, resources)
+            return open_backend(data, _model(catalogue), mapping, engine, resources)
         except EngineError as exc:
             problems += exc.diagnostics
-    elif (missing := dataset_problem(data)) is not None:
+    elif (missing := _data_missing(data, engine)) is not None:
         problems.append(missing)
     raise EngineError(problems)
 
 
+def _data_missing(data: Path | str, engine: EngineOptions | None) -> Diagnostic | None:
+    """Why --data cannot be read at all (the wrong engine for it, or no such file or folder), or None."""
+    from .backends import data_problem
+    from .execute import dataset_problem
+    problem = data_problem(data, engine)
+    local = (engine or EngineOptions()).engine != "postgres" and not str(data).startswith("spark:")
+    return problem if problem is not None or not local else dataset_problem(data)
+
+
 def _execute(catalogue: Catalogue, dataset, keys: list[tuple[str, str]], progress=None) -> dict[tuple, list[dict]]:
-    """Rows of every (indicator id, period label) pair, on one open dataset."""
-    from .execute import run_indicator
-    rows = {}
+    """Rows of every (indicator id, period label) pair, on one open dataset: pairs with the same population in
+    one query (engine.batch), or pair by pair with INDICATORS_BATCH=0."""
+    import os
+
+    from .batch import execute_batches
     try:
-        for done, (ind, label) in enumerate(keys, 1):
-            rows[(ind, label)] = run_indicator(dataset, catalogue.get(ind), parse_period(label))
-            if progress:
-                progress(ind, label, done, len(keys))
+        items = [(catalogue.get(ind), parse_period(label)) for ind, label in keys]
+        return execute_batches(dataset, items, os.environ.get("INDICATORS_BATCH", "1").strip() != "0", progress)
     finally:
         dataset.close()
-    return rows
 
 
 def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None = None,
         progress=None, mapping: SourceMapping | Path | str | None = None,
-        apply_disclosure: bool = False, resources: Resources | None = None) -> list[dict]:
+        apply_disclosure: bool = False, resources: Resources | None = None,
+        engine: EngineOptions | None = None) -> list[dict]:
     """Every selected indicator for every period on a dataset: rows of the public JSON shape.
 
     Microdata-level: each row carries a `disclosure` flag (None, "primary" or "secondary"):
@@ -145,7 +185,7 @@ def run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicat
     they were computed from. `resources`: what DuckDB may use (engine.resources).
     """
     return _run(catalogue, data, period_texts, indicator_ids, progress, mapping,
-                apply_disclosure=apply_disclosure, resources=resources).rows
+                apply_disclosure=apply_disclosure, resources=resources, engine=engine).rows
 
 
 @dataclass
@@ -171,24 +211,25 @@ def run_with_provenance(catalogue: Catalogue, data: Path | str, period_texts: li
                         indicator_ids: list[str] | None = None, progress=None,
                         mapping: SourceMapping | Path | str | None = None, data_checks: bool = True,
                         command: str | None = None, apply_disclosure: bool = False,
-                        resources: Resources | None = None) -> RunResult:
+                        resources: Resources | None = None, engine: EngineOptions | None = None) -> RunResult:
     """`run` with its provenance, and with the model's consistency checks first (as warnings: a breach is in
     `RunResult.breaches`, never an error) unless `data_checks` is False; `command` is the command line."""
     return _run(catalogue, data, period_texts, indicator_ids, progress, mapping, data_checks, command, True,
-                apply_disclosure, resources)
+                apply_disclosure, resources, engine)
 
 
 def _run(catalogue: Catalogue, data: Path | str, period_texts: list[str], indicator_ids: list[str] | None,
          progress, mapping, data_checks: bool = False, command: str | None = None,
          with_provenance: bool = False, apply_disclosure: bool = False,
-         resources: Resources | None = None) -> RunResult:
+         resources: Resources | None = None, engine: EngineOptions | None = None) -> RunResult:
     selected, wanted = [], []
     def select():
         selected.extend(catalogue.select(list(dict.fromkeys(indicator_ids)) if indicator_ids else None))
     def parse():
         wanted.extend(periods(period_texts))
-    dataset = _open(catalogue, data, mapping, [select, parse], resources)
-    checked = _data_checks(catalogue, dataset) if data_checks else None
+    dataset = _open(catalogue, data, mapping, [select, parse], resources, engine)
+    checked = _data_checks(catalogue, dataset, data, entities=_tables_read(catalogue, [b.id for b in selected])
+                           if indicator_ids else None, mapping=mapping) if data_checks else None
     provenance = _provenance(catalogue, dataset, data, [b.id for b in selected], checked, "run", command,
                              apply_disclosure) if with_provenance else None
     keys = [(b.id, p.label) for b in selected for p in wanted]
@@ -226,14 +267,18 @@ def _provenance(catalogue: Catalogue, dataset, data: Path | str, indicator_ids: 
         raise
 
 
-def _data_checks(catalogue: Catalogue, dataset, data: Path | str = "", refuse: str = "") -> list:
-    """Every consistency check of the model (engine.datacheck) on an open dataset; closes it on failure.
+def _data_checks(catalogue: Catalogue, dataset, data: Path | str = "", refuse: str = "",
+                 entities: set[str] | None = None, mapping=None) -> list:
+    """Every consistency check of the model (engine.datacheck) on an open dataset, of the tables `entities` only
+    when given; closes it on failure. The results are cached per dataset and model (engine.datacache).
 
     With `refuse` (a hint), a breach is an error: EngineError with every breach.
     """
+    from .datacache import open_cache
     from .datacheck import run_checks
     try:
-        checked = run_checks(dataset, _model(catalogue), catalogue.rules)
+        checked = run_checks(dataset, _model(catalogue), catalogue.rules, entities,
+                             open_cache(catalogue, data, dataset, mapping))
         breaches = [issue for issue in checked if issue.breaches]
         if refuse and breaches:
             raise EngineError(breach_diagnostics(data, breaches, refuse))
@@ -241,6 +286,12 @@ def _data_checks(catalogue: Catalogue, dataset, data: Path | str = "", refuse: s
     except BaseException:
         dataset.close()
         raise
+
+
+def _tables_read(catalogue: Catalogue, indicator_ids: list[str]) -> set[str]:
+    """The tables the indicators read (engine.lineage.tables_read): those their data checks hold."""
+    from .lineage import tables_read
+    return tables_read(catalogue, indicator_ids)
 
 
 PUBLISH_DESPITE_BREACHES = "--publish-despite-breaches"
@@ -255,7 +306,7 @@ def breach_diagnostics(data: Path | str, breaches: list, hint: str) -> list[Diag
 def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None = None,
           indicator_ids: list[str] | None = None, progress=None, mapping=None,
           data_checks: bool = True, command: str | None = None, disclosure: bool = True,
-          resources: Resources | None = None) -> CheckResult:
+          resources: Resources | None = None, engine: EngineOptions | None = None) -> CheckResult:
     """Hold every published figure (of the given periods) against the data; change alerts besides.
 
     First the data is held against the model's consistency rules (as `check_data`), unless
@@ -281,8 +332,9 @@ def check(catalogue: Catalogue, data: Path | str, period_texts: list[str] | None
             raise EngineError([Diagnostic(Position("--period" if wanted else "--indicator"), "E_NO_FIGURES",
                                           f"no published figure{which}{where}: nothing to check",
                                           "leave out --period/--indicator to check every published figure")])
-    dataset = _open(catalogue, data, mapping, [select], resources)
-    checked = _data_checks(catalogue, dataset) if data_checks else None
+    dataset = _open(catalogue, data, mapping, [select], resources, engine)
+    checked = _data_checks(catalogue, dataset, data, entities=_tables_read(catalogue, [ind for ind, _ in figures])
+                           if indicator_ids else None, mapping=mapping) if data_checks else None
     provenance = _provenance(catalogue, dataset, data, [ind for ind, _ in figures], checked, "check", command,
                              disclosure)
     keys = needed_runs(catalogue, figures)
@@ -309,7 +361,7 @@ def report_years(catalogue: Catalogue) -> tuple[int, int]:
 
 def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR, progress=None,
            mapping=None, generated: str | None = None, publish_despite_breaches: bool = False,
-           command: str | None = None, resources: Resources | None = None):
+           command: str | None = None, resources: Resources | None = None, engine: EngineOptions | None = None):
     """The yearly report (engine.report.Report) of `year` beside `compare`, disclosure control applied.
 
     `compare` is a year, "previous" (the year before, the default), or None or "none" for no comparison.
@@ -318,7 +370,7 @@ def report(catalogue: Catalogue, data: Path | str, year: str, compare: str | Non
     method section states the breaches.
     """
     return _report(catalogue, data, year, compare, progress, mapping, generated, publish_despite_breaches,
-                   command, resources=resources)[0]
+                   command, resources=resources, engine=engine)[0]
 
 
 REPORT_YEARS = "report"   # report_with_series: the series of the report year and the comparison year
@@ -327,7 +379,8 @@ REPORT_YEARS = "report"   # report_with_series: the series of the report year an
 def report_with_series(catalogue: Catalogue, data: Path | str, year: str, compare: str | None = PREVIOUS_YEAR,
                        years: str | list[str] = REPORT_YEARS, progress=None, mapping=None,
                        generated: str | None = None, publish_despite_breaches: bool = False,
-                       command: str | None = None, resources: Resources | None = None):
+                       command: str | None = None, resources: Resources | None = None,
+                       engine: EngineOptions | None = None):
     """`report`, and every report indicator as a table over `years` (engine.dissemination.Series: the PX,
     JSON-stat and tidy outputs), computed on the same open dataset after the same data checks.
 
@@ -335,14 +388,15 @@ def report_with_series(catalogue: Catalogue, data: Path | str, year: str, compar
     year and the report year. Returns (Report, Series).
     """
     built, series = _report(catalogue, data, year, compare, progress, mapping, generated, publish_despite_breaches,
-                            command, years, resources)
+                            command, years, resources, engine)
     assert series is not None  # _report builds the series when it is given years
     return built, series
 
 
 def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | None, progress, mapping,
             generated: str | None, publish_despite_breaches: bool, command: str | None,
-            series_years: str | list[str] | None = None, resources: Resources | None = None):
+            series_years: str | list[str] | None = None, resources: Resources | None = None,
+            engine: EngineOptions | None = None):
     from .check import check_figures, needed_runs, published_figures
     from .dissemination import YearsError, build_series, parse_years, series_runs
     from .report import build_report, catalogue_version, report_runs
@@ -407,12 +461,13 @@ def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | No
         if not keys:
             raise EngineError([Diagnostic(Position(str(catalogue.directory)), "E_NO_REPORT",
                                           "no indicator belongs to a report", "add report: <key> to an indicator")])
-    dataset = _open(catalogue, data, mapping, [years], resources)
+    dataset = _open(catalogue, data, mapping, [years], resources, engine)
     refuse = "" if publish_despite_breaches else (
         "the report would publish figures computed from data that breaks the data model (indicators check-data "
         f"--data {data} lists the same): correct the extract, or pass {PUBLISH_DESPITE_BREACHES} to publish "
         "anyway with the breaches stated in the report's method section")
-    checked = _data_checks(catalogue, dataset, data, refuse)
+    checked = _data_checks(catalogue, dataset, data, refuse, _tables_read(catalogue, [i for i, _ in keys + figures]),
+                           mapping)
     breaches = [issue for issue in checked if issue.breaches]
     provenance = _provenance(catalogue, dataset, data, sorted({i for i, _ in keys}), checked, "report", command)
     keys = list(dict.fromkeys(keys + needed_runs(catalogue, figures, with_previous=False)))
@@ -431,18 +486,28 @@ def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | No
                                breach_note=" ".join(breach_notes(breaches)))
 
 
-def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
-    """Generate the synthetic extract (engine.synthetic) into `out`: a new file or an earlier synthetic extract.
+def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None,
+              fmt: str = "duckdb") -> dict[str, int]:
+    """Generate the synthetic extract (engine.synthetic) into `out`: a new file or an earlier synthetic extract;
+    with `fmt` "parquet" or "csv" a new folder of `<table>.parquet` or `.csv` files (or an earlier one demo-data
+    wrote).
 
-    Any other existing file is refused, a real extract in a .duckdb file included: generating
-    over it would destroy data.
+    Anything else that exists is refused, a real extract included: generating over it would destroy data.
     """
-    from .synthetic import generate, is_synthetic_extract
+    from .synthetic import generate, is_synthetic_extract, is_synthetic_folder
     out = Path(out)
     problems = []
-    if out.is_dir():
+    if fmt not in ("duckdb", "parquet", "csv"):
+        problems.append(Diagnostic(Position("--format"), "E_FORMAT", f"unknown format '{fmt}'",
+                                   "duckdb, parquet or csv"))
+    elif fmt != "duckdb":
+        if out.exists() and not is_synthetic_folder(out):
+            problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} exists and is not a folder "
+                                       "written by demo-data; refusing to overwrite it",
+                                       "give a new folder name, or remove it first"))
+    elif out.is_dir():
         problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} is a folder", "give a file name such as "
-                                   "data/demo.duckdb"))
+                                   "data/demo.duckdb (or --format parquet for a folder of Parquet files)"))
     elif out.exists() and not is_synthetic_extract(out):
         problems.append(Diagnostic(Position(str(out)), "E_OUT", f"{out} exists and is not a synthetic extract "
                                    "written by demo-data; refusing to overwrite it",
@@ -457,7 +522,7 @@ def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None)
         raise EngineError(problems)
     import duckdb
     try:
-        return generate(out, scale=scale, seed=seed, progress=progress)
+        return generate(out, scale=scale, seed=seed, progress=progress, fmt=fmt)
     except (OSError, duckdb.IOException, duckdb.TransactionException) as exc:  # DuckDB words a full disk so
         if _disk_full(exc):
             raise EngineError([Diagnostic(Position(str(out)), "E_DISK_FULL",
@@ -479,33 +544,31 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def check_data(catalogue: Catalogue, data: Path | str, mapping: SourceMapping | Path | str | None = None,
-               resources: Resources | None = None):
-    """Breaches of the data model's consistency rules in a dataset (see engine.datacheck)."""
+               resources: Resources | None = None, engine: EngineOptions | None = None):
+    """Breaches of the data model's consistency rules in a dataset (see engine.datacheck), on the chosen engine."""
+    from .datacache import open_cache
     from .datacheck import check_data as run_checks
-    from .execute import SourceMapping, load_mapping, open_dataset
-    if mapping is not None and not isinstance(mapping, SourceMapping):
-        mapping = load_mapping(mapping, _model(catalogue))
-    dataset = open_dataset(data, _model(catalogue), mapping, resources)
+    dataset = _open(catalogue, data, mapping, [], resources, engine)
     try:
-        return run_checks(dataset, _model(catalogue), catalogue.rules)
+        return run_checks(dataset, _model(catalogue), catalogue.rules, cache=open_cache(catalogue, data, dataset,
+                                                                                         mapping))
     finally:
         dataset.close()
 
 
 def attrition(catalogue: Catalogue, data: Path | str, indicator_id: str, period_text: str,
-              mapping: SourceMapping | Path | str | None = None, resources: Resources | None = None):
+              mapping: SourceMapping | Path | str | None = None, resources: Resources | None = None,
+              engine: EngineOptions | None = None):
     """One indicator's population for one period step by step (engine.attrition.Attrition): the rows in the
     period, then after each condition, one_per and require, each counted in total and by kön."""
     from .attrition import run_attrition
-    from .execute import Dataset
     from .resolve import population_origins
     chosen: list = []
     def select():
         chosen.append(catalogue.get(indicator_id))
     def parse():
         chosen.append(periods([period_text])[0])
-    dataset = _open(catalogue, data, mapping, [select, parse], resources)
-    assert isinstance(dataset, Dataset)  # what _open returns
+    dataset = _open(catalogue, data, mapping, [select, parse], resources, engine)
     bound, period = chosen
     try:
         return run_attrition(dataset, bound, population_origins(catalogue.documents[bound.id],
@@ -518,15 +581,13 @@ SITE_PAGES = ("index.html", "model.html", "sources.html", "style.css", "indicato
 
 
 def _site_attrition(catalogue: Catalogue, data: Path | str, mapping, year: str | None, results, progress,
-                    resources: Resources | None = None) -> None:
+                    resources: Resources | None = None, engine: EngineOptions | None = None) -> None:
     """Each indicator's attrition (as `attrition`) for the period the site shows it for, on one open dataset;
     an indicator that cannot be counted gets the reason instead."""
     from .attrition import run_attrition
-    from .execute import Dataset
     from .resolve import population_origins
     from .site import representative_period
-    dataset = _open(catalogue, data, mapping, [], resources)
-    assert isinstance(dataset, Dataset)  # what _open returns
+    dataset = _open(catalogue, data, mapping, [], resources, engine)
     ids = sorted(catalogue.indicators)
     try:
         for done, ident in enumerate(ids, 1):
@@ -544,7 +605,8 @@ def _site_attrition(catalogue: Catalogue, data: Path | str, mapping, year: str |
 
 def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, period: str | None = None,
          mapping: SourceMapping | Path | str | None = None, progress=None,
-         fixtures: Path | str | None = None, resources: Resources | None = None) -> list[Path]:
+         fixtures: Path | str | None = None, resources: Resources | None = None,
+         engine: EngineOptions | None = None) -> list[Path]:
     """Write the catalogue as a static site (engine.site) into the folder `out`; the paths written.
 
     index.html, one page per indicator under indicators/, model.html, sources.html and
@@ -581,10 +643,11 @@ def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, 
             mapping = load_mapping(mapping, _model(catalogue))
         results = DataResults(str(data))
         if any(b.info.published for b in catalogue.indicators.values()):
-            results.checks = check(catalogue, data, progress=progress, mapping=mapping, resources=resources)
+            results.checks = check(catalogue, data, progress=progress, mapping=mapping, resources=resources,
+                                   engine=engine)
         else:
             results.check_error = "katalogen har inga publicerade siffror"
-        _site_attrition(catalogue, data, mapping, period, results, progress, resources)
+        _site_attrition(catalogue, data, mapping, period, results, progress, resources, engine)
     pages = build_site(catalogue, results, str(period) if period is not None else None, fixtures_folder)
     try:
         written = outputs.write_set(out, pages)
@@ -598,7 +661,8 @@ def docs(catalogue: Catalogue, out: Path | str, data: Path | str | None = None, 
 
 def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_texts: list[str],
          indicator_ids: list[str] | None = None, mapping=None, accept: list[str] | None = None,
-         accept_all: bool = False, progress=None, baseline_label: str = "", resources: Resources | None = None):
+         accept_all: bool = False, progress=None, baseline_label: str = "", resources: Resources | None = None,
+         engine: EngineOptions | None = None):
     """What a change does, on the same data: an engine.diff.CatalogueDiff.
 
     Rows that differ between a baseline catalogue and this one (for the requested periods),
@@ -612,7 +676,6 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     suppressed in either version is not compared, a figure on a suppressed cell is "suppressed".
     """
     from .diff import build_diff, plan_diff, unknown_figures
-    from .execute import Dataset
     known = set(catalogue.indicators) | set(baseline.indicators)
     labels: list[str] = []
 
@@ -635,8 +698,7 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     def planned():  # before any data is opened: nothing to close if it fails
         ids = list(dict.fromkeys(indicator_ids)) if indicator_ids else sorted(known)
         plans.append(plan_diff(catalogue, baseline, [i for i in ids if i in known], labels))
-    dataset = _open(catalogue, data, mapping, [select, parse, accepted, planned], resources)
-    assert isinstance(dataset, Dataset)  # what _open returns
+    dataset = _open(catalogue, data, mapping, [select, parse, accepted, planned], resources, engine)
     plan = plans[0]
     # and the tables each version suppresses together with those (engine.shielded), to hide cells as its report does
     from .shielded import linked_keys
@@ -651,7 +713,7 @@ def diff(catalogue: Catalogue, baseline: Catalogue, data: Path | str, period_tex
     old_rows: dict[tuple, list[dict]] = {}
     if old_keys:
         try:  # the baseline reads the data through its own model; _execute closes its dataset
-            old_rows = _execute(baseline, _open(baseline, data, mapping, [], resources), old_keys, step(0))
+            old_rows = _execute(baseline, _open(baseline, data, mapping, [], resources, engine), old_keys, step(0))
         except BaseException:
             dataset.close()
             raise
@@ -677,10 +739,12 @@ def fixtures_dir(catalogue: Catalogue) -> Path:
 
 
 def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
-                  directory: Path | str | None = None) -> list[FixtureResult]:
+                  directory: Path | str | None = None, engine: EngineOptions | None = None,
+                  data: str | None = None) -> list[FixtureResult]:
     """Run the golden fixtures (of the given indicators); every indicator must have one.
 
     `directory` defaults to `fixtures_dir(catalogue)`: for this project, the repository's fixtures/.
+    `engine` runs them on Spark or PostgreSQL (on the server whose DSN is `data`) instead of DuckDB.
     """
     from .fixtures import fixture_files, load_fixture, run_fixture
     directory = Path(directory) if directory else fixtures_dir(catalogue)
@@ -702,12 +766,42 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
             diags.error(Position(str(directory)), "E_NO_FIXTURE", f"indicator '{ind}' has no golden fixture",
                         f"write {directory}/{ind}.yaml (see fixtures/README.md)")
     diags.raise_if_errors()
-    return [run_fixture(doc, catalogue) for doc in docs]
+    if engine is not None and engine.engine == "spark":  # one session for every fixture, stopped at the end
+        from .backends.spark import session
+        spark, started = session(engine)
+        try:
+            return [run_fixture(doc, catalogue, engine, data) for doc in docs]
+        finally:
+            if started:
+                spark.stop()
+    return [run_fixture(doc, catalogue, engine, data) for doc in docs]
 
 
-__all__ = ["Catalogue", "CompileRefused", "EngineError", "attrition", "breach_diagnostics", "build_query", "check",
-           "check_data", "checked_catalogue", "compile_header", "compile_indicator", "demo_data", "diff", "docs",
-           "fixtures_dir", "init_catalogue",
-           "load_catalogue", "lock", "periods", "report", "report_with_series", "report_years", "run",
-           "run_with_provenance",
-           "test_fixtures"]
+__all__ = [
+    "Catalogue",
+    "CompileRefused",
+    "EngineError",
+    "attrition",
+    "breach_diagnostics",
+    "build_query",
+    "check",
+    "check_data",
+    "checked_catalogue",
+    "compile_header",
+    "compile_indicator",
+    "demo_data",
+    "diff",
+    "docs",
+    "fixtures_dir",
+    "init_catalogue",
+    "load_catalogue",
+    "lock",
+    "periods",
+    "report",
+    "report_with_series",
+    "report_years",
+    "run",
+    "run_with_provenance",
+    "schema_sql",
+    "test_fixtures",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .info import Source
@@ -15,6 +16,9 @@ from .load import Document, load_file
 from .model import Model, build_model
 from .resolve import BoundIndicator, BoundRule, check_calculated, resolve_indicator, resolve_rules
 from .validate import validate_schema
+
+if TYPE_CHECKING:
+    from .selective import Subset
 
 MODEL_FILE = "model.yaml"
 PROJECT_FILE = "project.yaml"
@@ -73,27 +77,44 @@ class Catalogue:
     documents: dict[str, Document] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rules: list[BoundRule] = field(default_factory=list)
+    # set when only some indicator files were loaded (engine.selective.load_selected): `indicators` holds those
+    # asked for and their bases, the subset knows the ids of the others
+    subset: Subset | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "error"]
 
+    def _known(self) -> list[str]:
+        """The ids an unknown one is compared with: the catalogue's, also those of files not loaded."""
+        return list(self.indicators) + (self.subset.ids() if self.subset is not None else [])
+
     def get(self, indicator_id: str) -> BoundIndicator:
         if indicator_id not in self.indicators:
             raise EngineError([Diagnostic(Position(str(self.directory)), "E_UNKNOWN_INDICATOR",
                                           f"no indicator '{indicator_id}' in the catalogue",
-                                          did_you_mean(indicator_id, self.indicators))])
+                                          did_you_mean(indicator_id, self._known()))])
         return self.indicators[indicator_id]
 
     def select(self, ids: list[str] | None) -> list[BoundIndicator]:
         if not ids:
+            assert self.subset is None, "every indicator of a catalogue loaded in part"
             return [self.indicators[k] for k in sorted(self.indicators)]
         problems = [i for i in ids if i not in self.indicators]
         if problems:
             raise EngineError([Diagnostic(Position(str(self.directory)), "E_UNKNOWN_INDICATOR",
-                                          f"no indicator '{i}' in the catalogue", did_you_mean(i, self.indicators))
+                                          f"no indicator '{i}' in the catalogue", did_you_mean(i, self._known()))
                                for i in problems])
         return [self.indicators[i] for i in ids]
+
+    def meanings(self) -> dict[str, tuple[int, str]] | None:
+        """Every indicator's version and semantic hash (engine.semantic) by id, for the catalogue hash
+        (engine.provenance): of every file of the folder also when only some were loaded, None when some other
+        file has errors (engine.selective)."""
+        if self.subset is not None:
+            return self.subset.meanings(self)
+        from .semantic import meaning
+        return {ident: (bound.info.version, meaning(bound).hash) for ident, bound in self.indicators.items()}
 
 
 def display_path(path: Path | str) -> str:
@@ -222,8 +243,13 @@ def indicator_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load_catalogue(directory: Path | str | None = None, files: list[Path] | None = None) -> Catalogue:
-    """Load model.yaml of `directory` and the indicator files (default: every YAML file there)."""
+def load_catalogue(directory: Path | str | None = None, files: list[Path] | None = None,
+                   subset: Subset | None = None) -> Catalogue:
+    """Load model.yaml of `directory` and the indicator files (default: every YAML file there).
+
+    `subset` (engine.selective.load_selected): only its files, which hold every base they name, so a base is
+    looked up among them alone; the catalogue remembers the subset (Catalogue.subset).
+    """
     directory = Path(directory) if directory else default_indicators_dir()
     diags = Diagnostics()
     if not directory.is_dir():
@@ -231,14 +257,31 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
                     "pass --indicators DIR with the folder holding model.yaml")
         return Catalogue(directory, None, diagnostics=diags.items)
     model = load_model(directory, diags)
-    catalogue = Catalogue(directory, model, load_project(directory, diags))
+    catalogue = Catalogue(directory, model, load_project(directory, diags), subset=subset)
     if model is not None:
         check_calculated(model, diags)
         catalogue.rules = resolve_rules(model, diags)
+    if subset is not None:
+        files = subset.files
+    load_indicators(catalogue, indicator_files(files if files is not None else [directory]), diags,
+                    whole=files is None, fallback=files is not None and subset is None)
+    catalogue.diagnostics = diags.items
+    return catalogue
+
+
+def load_indicators(catalogue: Catalogue, paths: list[Path], diags: Diagnostics, whole: bool = True,
+                    fallback: bool = False, versions: bool = True) -> None:
+    """Load, check and bind the indicator files `paths` into `catalogue` (its model and project already loaded).
+
+    `whole`: the paths are every file of the folder (a report's order is held to them, the lock's unused entries
+    named). `fallback`: a base that is not among the paths is read from `<id>.yaml` in the folder (validate of
+    some files). `versions`: hold them to the lock (engine.versions).
+    """
+    directory, model = catalogue.directory, catalogue.model
     first_seen: dict[str, Position] = {}
     figure_seen: dict[str, Position] = {}
     unchecked: set[str] = set()  # ids of indicator files with schema errors
-    for path in indicator_files(files if files is not None else [directory]):
+    for path in paths:
         display = display_path(path)
         if path.name in (MODEL_FILE, PROJECT_FILE):
             continue
@@ -271,7 +314,7 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
             if ident in catalogue.documents:
                 return catalogue.documents[ident]
             path = directory / f"{ident}.yaml"
-            if files is None or not path.exists():
+            if not fallback or not path.exists():
                 return None
             found = load_file(path, Diagnostics(), display_path(path))
             ok = found is not None and isinstance(found.data, dict) \
@@ -281,13 +324,11 @@ def load_catalogue(directory: Path | str | None = None, files: list[Path] | None
             bound = resolve_indicator(doc, model, diags, find)
             if bound is not None:
                 catalogue.indicators[ind_id] = bound
-    if files is None:  # a report's order names the whole catalogue; a subset of files cannot be held to it
+    if whole:  # a report's order names the whole catalogue; a subset of files cannot be held to it
         _check_report_order(catalogue, unchecked, diags)
-    if model is not None:
+    if model is not None and versions:
         from .versions import check_versions
-        check_versions(catalogue, diags, whole=files is None)
-    catalogue.diagnostics = diags.items
-    return catalogue
+        check_versions(catalogue, diags, whole=whole)
 
 
 def _check_report_order(catalogue: Catalogue, unchecked: set[str], diags: Diagnostics) -> None:

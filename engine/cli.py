@@ -94,6 +94,16 @@ mapping_option = click.option("--mapping", type=click.Path(path_type=Path), defa
                               help="Source mapping YAML: the dataset's table and column names for the model's.")
 
 
+def _no_cache(ctx, param, value) -> None:
+    if value:  # read where the data checks look for their cache (engine.datacache)
+        os.environ["INDICATORS_CACHE_DIR"] = "off"
+
+
+no_cache_option = click.option("--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
+                               help="Run the data checks afresh and keep no result (as INDICATORS_CACHE_DIR=off); "
+                                    "by default they are cached per dataset and model.")
+
+
 _RESOURCE_OPTIONS = (
     click.option("--threads", default=None, envvar="INDICATORS_THREADS", show_envvar=True, metavar="N",
                  help="DuckDB threads, 1 to 256 (default: every core)."),
@@ -125,9 +135,38 @@ def resource_options(command):
     return wrapper
 
 
-def _catalogue(indicators_dir, versions: bool = True):
-    """The checked catalogue, its warnings printed; `versions=False`: an unraised version only warns."""
-    catalogue = api.checked_catalogue(indicators_dir, versions)
+_ENGINE_OPTIONS = (
+    click.option("--engine", type=click.Choice(["duckdb", "spark", "postgres"]), default="duckdb",
+                 envvar="INDICATORS_ENGINE", show_envvar=True, show_default=True,
+                 help="What computes: DuckDB (embedded), Spark (pip install '.[spark]') or PostgreSQL "
+                      "(pip install '.[postgres]'; --data is then a DSN)."),
+    click.option("--spark-master", default=None, metavar="URL",
+                 help="Spark: the cluster's master, e.g. spark://host:7077 (default: local[*], or local[N] with "
+                      "--threads N)."),
+    click.option("--spark-remote", default=None, metavar="URL", help="Spark: a Spark Connect server, sc://host:15002."),
+    click.option("--statement-timeout", type=click.IntRange(1, 7 * 24 * 3600), default=None, metavar="SECONDS",
+                 help="PostgreSQL: the longest a query may run (default 3600)."),
+)
+
+
+def engine_options(command):
+    """--engine, --spark-master, --spark-remote and --statement-timeout (engine.backends), given to the command as
+    `engine`. Put below @friendly."""
+    @functools.wraps(command)
+    def wrapper(*args, engine="duckdb", spark_master=None, spark_remote=None, statement_timeout=None, **kwargs):
+        from .backends.base import EngineOptions
+        chosen = EngineOptions(engine, spark_master, spark_remote, statement_timeout)
+        return command(*args, engine=chosen, **kwargs)
+    for option in reversed(_ENGINE_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _catalogue(indicators_dir, versions: bool = True, only: list[str] | None = None, meanings: bool = False):
+    """The checked catalogue, its warnings printed; `versions=False`: an unraised version only warns. `only`: a
+    command about these indicators loads just them and their bases (engine.selective; `meanings`: for the
+    catalogue hash)."""
+    catalogue = api.checked_catalogue(indicators_dir, versions, only=only, meanings=meanings)
     for d in catalogue.diagnostics:  # warnings only
         echo(str(d), err=True)
     return catalogue
@@ -274,7 +313,7 @@ def list_(indicators_dir, fmt):
 def explain(indicator_id, lang, indicators_dir):
     """Print a definition in plain Swedish and English, step by step."""
     from .explain import explain as render
-    catalogue = _catalogue(indicators_dir, versions=False)
+    catalogue = _catalogue(indicators_dir, versions=False, only=[indicator_id])
     echo(render(catalogue, indicator_id, ("sv", "en") if lang == "both" else (lang,)), nl=False)
 
 
@@ -282,18 +321,29 @@ def explain(indicator_id, lang, indicators_dir):
 @click.argument("indicator_id")
 @click.option("--period", required=True, help="2018, 2018H2, 2018Q4 or 2018-12")
 @click.option("--dialect", type=click.Choice(DIALECTS), default="duckdb")
+@mapping_option
 @indicators_option
 @friendly
-def compile_(indicator_id, period, dialect, indicators_dir):
-    """Print the SQL that computes an indicator for a period."""
-    catalogue = _catalogue(indicators_dir, versions=False)
+def compile_(indicator_id, period, dialect, mapping, indicators_dir):
+    """Print the SQL that computes an indicator for a period (with --mapping: on the dataset's own names)."""
+    catalogue = _catalogue(indicators_dir, versions=False, only=[indicator_id], meanings=True)
     api.periods([period])  # a bad period is E_PERIOD, before anything is compiled
-    sql = api.compile_indicator(catalogue, indicator_id, period, dialect)
+    sql = api.compile_indicator(catalogue, indicator_id, period, dialect, mapping=mapping)
     bound = catalogue.get(indicator_id)
     title = " ".join(bound.info.title["sv"].split())  # a line break would end the SQL comment
     echo(f"-- {bound.id} version {bound.info.version}: {title}")
     echo(api.compile_header(catalogue, indicator_id, period, dialect, command_line()), nl=False)
     echo(sql + ";", machine=True)
+
+
+@main.command("schema")
+@click.option("--dialect", type=click.Choice(DIALECTS), default="duckdb")
+@indicators_option
+@friendly
+def schema(dialect, indicators_dir):
+    """Print the data model as CREATE TABLE statements, to set up a database that --engine postgres reads."""
+    catalogue = _catalogue(indicators_dir, versions=False)
+    echo(api.schema_sql(catalogue, dialect), nl=False, machine=True)
 
 
 @main.command()
@@ -339,10 +389,13 @@ def snapshots(indicator_ids, update, directory, indicators_dir):
               help="Mask the rows a report would suppress (no value, numerator, denominator or n; '..' in table and "
                    "CSV). Without it the output is microdata: every value kept, not for publication.")
 @mapping_option
+@no_cache_option
 @indicators_option
 @friendly
 @resource_options
-def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, mapping, indicators_dir, resources):
+@engine_options
+def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, mapping, indicators_dir, resources,
+        engine):
     """Compute indicators on a dataset. JSON holds the provenance beside the rows; CSV written to --out F.csv gets
     it in F.provenance.json beside it. The output is microdata (disclosure control not applied: rows a report
     would suppress are flagged, their values kept) unless --apply-disclosure."""
@@ -353,7 +406,8 @@ def run(data, periods, ids, fmt, out, no_data_checks, bare, apply_disclosure, ma
     with Progress("computing") as progress:
         result = api.run_with_provenance(catalogue, data, list(periods), list(ids) or None, progress, mapping,
                                          data_checks=not no_data_checks, command=command_line(),
-                                         apply_disclosure=apply_disclosure, resources=resources)
+                                         apply_disclosure=apply_disclosure, resources=resources,
+                                         engine=engine)
     _data_warnings(result.breaches, data)
     rows = result.rows
     if fmt == "json":
@@ -404,14 +458,15 @@ def provenance_sidecar(out: Path | None) -> Path | None:
 @indicators_option
 @friendly
 @resource_options
-def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir, resources):
+@engine_options
+def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir, resources, engine):
     """The population step by step: the rows in the period, then after each condition, one_per and require, each
     counted in total and by kön with the share kept."""
     from . import attrition as shown
     _refuse_inputs([("--out", out)], data, mapping, indicators_dir)
     _check_outputs([out])
-    catalogue = _catalogue(indicators_dir, versions=False)
-    result = api.attrition(catalogue, data, indicator_id, period, mapping, resources)
+    catalogue = _catalogue(indicators_dir, versions=False, only=[indicator_id])
+    result = api.attrition(catalogue, data, indicator_id, period, mapping, resources, engine)
     text = (json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n" if fmt == "json"
             else shown.as_html(result) if fmt == "html" else shown.as_table(result))
     _emit(text, out, fmt)
@@ -435,7 +490,9 @@ def attrition(indicator_id, data, period, fmt, out, mapping, indicators_dir, res
 @indicators_option
 @friendly
 @resource_options
-def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapping, indicators_dir, resources):
+@engine_options
+def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapping, indicators_dir, resources,
+         engine):
     """What a change does to the numbers and the published figures, against a baseline catalogue.
 
     Per changed definition: why it changed, its version (a changed meaning without a raised
@@ -459,7 +516,7 @@ def diff(data, periods, ids, baseline, rev, fmt, accepted, accept_all, out, mapp
         before = api.checked_catalogue(baseline, versions=False, lenient=api.BASELINE_LENIENT)
         with Progress("computing") as progress:
             result = api.diff(catalogue, before, data, list(periods), list(ids) or None, mapping, list(accepted),
-                              accept_all, progress, label, resources=resources)
+                              accept_all, progress, label, resources=resources, engine=engine)
     finally:
         if holder is not None:
             holder.cleanup()
@@ -519,18 +576,23 @@ def _data_warnings(breaches, data) -> None:
 
 
 @main.command("demo-data")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="The .duckdb file to write (atomically).")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The .duckdb file to write (atomically); with --format parquet a folder.")
+@click.option("--format", "fmt", type=click.Choice(["duckdb", "parquet", "csv"]), default="duckdb", show_default=True,
+              help="parquet: a folder of <table>.parquet files, which Spark reads (--engine spark); csv: a folder "
+                   "of <table>.csv files with a header, to load into another database (see indicators schema).")
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="1.0 is national scale; 0.01 a small extract for trying things out.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=1, show_default=True,
               help="The same seed gives the same extract.")
 @friendly
-def demo_data(out, scale, seed):
+def demo_data(out, scale, seed, fmt):
     """Write the synthetic national register extract (2015–2019) that follows the data model."""
     import time
     started = time.perf_counter()
     with Progress("generating") as progress:
-        counts = api.demo_data(out, scale, seed, lambda step, done, total: progress(step, "", done, total))
+        counts = api.demo_data(out, scale, seed, lambda step, done, total: progress(step, "", done, total),
+                               fmt)
     seconds = time.perf_counter() - started
     echo(f"wrote {out}: " + ", ".join(f"{name} {format_number(n)}" for name, n in counts.items())
                + f" rows in {seconds:.1f} s (scale {scale:g}, seed {seed})", err=True)
@@ -599,11 +661,13 @@ def _unwritable(folder: Path) -> str | None:
               help="An internal run: show the computed values and verdicts of figures resting on cells the report "
                    "suppresses, and change alerts on them. Every output is then marked as microdata; do not share it.")
 @mapping_option
+@no_cache_option
 @indicators_option
 @friendly
 @resource_options
+@engine_options
 def check(data, periods, ids, junit, json_out, fmt, no_data_checks, show_suppressed, mapping, indicators_dir,
-          resources):
+          resources, engine):
     """Check the data against the model, then hold the computed figures against the published ones; exit 1 if the
     data breaks a consistency rule or a figure does not hold. Disclosure control applies as in the report: a
     figure resting on a suppressed cell is not shown (W_FIGURE_SUPPRESSED, not a failure)."""
@@ -616,7 +680,7 @@ def check(data, periods, ids, junit, json_out, fmt, no_data_checks, show_suppres
     with Progress("computing") as progress:
         result = api.check(catalogue, data, list(periods) or None, list(ids) or None, progress, mapping,
                            data_checks=not no_data_checks, command=command_line(), disclosure=not show_suppressed,
-                           resources=resources)
+                           resources=resources, engine=engine)
     document = json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n"
     if junit:
         _write_output(junit, junit_xml(result), "JUnit XML")
@@ -680,10 +744,13 @@ def _verdicts() -> dict[str, str]:
               help="Write the report even if the data breaks the model's consistency rules (it refuses by default); "
                    "its method section then states the breaches.")
 @mapping_option
+@no_cache_option
 @indicators_option
 @friendly
 @resource_options
-def report(data, year, compare, formats, years, out, publish_despite_breaches, mapping, indicators_dir, resources):
+@engine_options
+def report(data, year, compare, formats, years, out, publish_despite_breaches, mapping, indicators_dir, resources,
+           engine):
     """Write the yearly report: both återrapporteringar, Swedish formatting, disclosure control. The data is checked
     against the model's consistency rules first; a breach refuses the report. px, jsonstat, csv and parquet write
     each report indicator over --years as PX-Web, JSON-stat 2.0 and a tidy table publish it, suppression applied."""
@@ -706,11 +773,11 @@ def report(data, year, compare, formats, years, out, publish_despite_breaches, m
         if series_formats:
             built, series = api.report_with_series(catalogue, data, year, compare, years or api.REPORT_YEARS,
                                                    progress, mapping, publish_despite_breaches=publish_despite_breaches,
-                                                   command=command_line(), resources=resources)
+                                                   command=command_line(), resources=resources, engine=engine)
         else:
             built = api.report(catalogue, data, year, compare, progress, mapping,
                                publish_despite_breaches=publish_despite_breaches, command=command_line(),
-                               resources=resources)
+                               resources=resources, engine=engine)
     from .pdf import to_pdf
     render: dict[str, Callable[[Report], str | bytes]] = {
         "html": report_formats.to_html, "md": report_formats.to_markdown, "xlsx": report_formats.to_xlsx,
@@ -750,7 +817,8 @@ def report(data, year, compare, formats, years, out, publish_despite_breaches, m
 @indicators_option
 @friendly
 @resource_options
-def docs(out, data, year, mapping, indicators_dir, resources):
+@engine_options
+def docs(out, data, year, mapping, indicators_dir, resources, engine):
     """Write the catalogue as a static, offline HTML site: an index with search and filters, a page per indicator
     (explanation, YAML, SQL per dialect, golden fixture, published figures, history, lineage), the model, the
     sources."""
@@ -759,7 +827,7 @@ def docs(out, data, year, mapping, indicators_dir, resources):
     catalogue = _catalogue(indicators_dir, versions=False)
     with Progress("computing") as progress:
         written = api.docs(catalogue, out, data, year, mapping, progress if data is not None else None,
-                           resources=resources)
+                           resources=resources, engine=engine)
     pages = sum(1 for p in written if p.suffix == ".html")
     echo(f"wrote {pages} page(s) into {out}; open {out / 'index.html'}", err=True)
 
@@ -768,13 +836,15 @@ def docs(out, data, year, mapping, indicators_dir, resources):
 @click.option("--data", "data", required=True, type=DATA_PATH)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @mapping_option
+@no_cache_option
 @indicators_option
 @friendly
 @resource_options
-def check_data(data, fmt, mapping, indicators_dir, resources):
+@engine_options
+def check_data(data, fmt, mapping, indicators_dir, resources, engine):
     """Check a dataset against the data model's consistency rules; exit 1 on any breach."""
     catalogue = _catalogue(indicators_dir)
-    issues = api.check_data(catalogue, data, mapping, resources)
+    issues = api.check_data(catalogue, data, mapping, resources, engine)
     if fmt == "json":
         echo_json(json.dumps([i.as_dict() for i in issues], ensure_ascii=False, indent=2))
     elif issues:
@@ -791,12 +861,15 @@ def check_data(data, fmt, mapping, indicators_dir, resources):
 @click.argument("ids", nargs=-1)
 @click.option("--fixtures", "fixtures_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of golden fixtures (default: fixtures/ beside the catalogue folder).")
+@click.option("--data", "data", default=None, type=DATA_PATH,
+              help="With --engine postgres: the server to run them on (a DSN; nothing is created there).")
 @indicators_option
 @friendly
-def test_(ids, fixtures_dir, indicators_dir):
-    """Run the golden fixtures; show missing, unexpected and changed rows."""
+@engine_options
+def test_(ids, fixtures_dir, data, indicators_dir, engine):
+    """Run the golden fixtures; show missing, unexpected and changed rows (on DuckDB, or --engine spark|postgres)."""
     catalogue = _catalogue(indicators_dir, versions=False)
-    results = api.test_fixtures(catalogue, list(ids) or None, fixtures_dir)
+    results = api.test_fixtures(catalogue, list(ids) or None, fixtures_dir, engine, data)
     failed = 0
     for result in results:
         bad = [p for p in result.periods if not p.ok]

@@ -537,6 +537,24 @@ def _yaml_dataset(path: Path, model: Model, resources: Resources | None = None) 
     return Dataset(con, str(path))
 
 
+def memory_dataset(model: Model, inputs: dict[str, list[dict]], description: str,
+                   resources: Resources | None = None) -> Dataset:
+    """Rows given as dicts (a golden fixture's inputs) as an in-memory, locked-down DuckDB dataset."""
+    con = connect()
+    try:
+        apply_resources(con, resources)
+        load_tables(con, model, inputs)
+    except duckdb.Error as exc:
+        con.close()
+        raise _error(description, "E_DATA_VALUE", f"cannot load the rows: {str(exc).splitlines()[0]}",
+                     "check each value against its column's type") from None
+    except BaseException:
+        con.close()
+        raise
+    lock_down(con)
+    return Dataset(con, description)
+
+
 def check_inputs(doc, model: Model, diags: Diagnostics) -> None:
     """`inputs:` of a YAML dataset: known tables, lists of rows, known columns, dates that are dates."""
     import datetime as dt

@@ -1,4 +1,4 @@
-"""Golden fixtures: hand-computed expected rows for small inputs, run on in-memory DuckDB.
+"""Golden fixtures: hand-computed expected rows for small inputs, run on in-memory DuckDB (or Spark, PostgreSQL).
 
 A fixture (see fixtures/README.md) lists input rows per table and, per period, every
 output row worked out by hand. `run_fixture` reports missing, unexpected and changed rows.
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import duckdb
-
+from .backends.base import EngineOptions
+from .batch import execute_batches
 from .catalogue import Catalogue
-from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
-from .execute import Dataset, check_inputs, connect, load_tables, lock_down, run_indicator
+from .diagnostics import Diagnostics, did_you_mean
+from .execute import check_inputs
 from .load import Document, load_file
 from .periods import parse_period
 from .validate import validate_schema
@@ -101,24 +101,21 @@ def load_fixture(path: Path, catalogue: Catalogue, diags: Diagnostics) -> Docume
     return doc
 
 
-def run_fixture(doc: Document, catalogue: Catalogue) -> FixtureResult:
-    data = doc.data
-    bound = catalogue.get(data["indicator"])
+def run_fixture(doc: Document, catalogue: Catalogue, engine: EngineOptions | None = None,
+                data: str | None = None) -> FixtureResult:
+    """Run one golden fixture on the chosen engine (DuckDB by default; Spark, or PostgreSQL on the server `data`
+    names: engine.backends.open_inline) and compare every expected row."""
+    from .backends import open_inline
+    data_ = doc.data
+    bound = catalogue.get(data_["indicator"])
     assert catalogue.model is not None  # an indicator is only resolved against a model
-    con = connect()
+    dataset = open_inline(catalogue.model, data_["inputs"], f"fixture {doc.file}", engine, data)
     try:
-        try:
-            load_tables(con, catalogue.model, data["inputs"])
-        except duckdb.Error as exc:
-            raise EngineError([Diagnostic(Position(doc.file), "E_DATA_VALUE", f"cannot load the fixture's rows: "
-                                          f"{str(exc).splitlines()[0]}",
-                                          "check each value against its column's type")]) from None
-        lock_down(con)
-        dataset = Dataset(con, f"fixture {doc.file}")
         result = FixtureResult(doc.file, bound.id)
-        for case in data["expect"]:
-            period = parse_period(case["period"])
-            got = {_key(r): r for r in run_indicator(dataset, bound, period)}
+        periods = [parse_period(case["period"]) for case in data_["expect"]]
+        computed = execute_batches(dataset, [(bound, period) for period in periods])  # one query on every engine
+        for case, period in zip(data_["expect"], periods, strict=True):
+            got = {_key(r): r for r in computed[(bound.id, period.label)]}
             expected = {}
             for row in case["rows"]:
                 row = {"breakdown": row["breakdown"], "numerator": row.get("numerator"),
@@ -137,7 +134,7 @@ def run_fixture(doc: Document, catalogue: Catalogue) -> FixtureResult:
             result.periods.append(pr)
         return result
     finally:
-        con.close()
+        dataset.close()
 
 
 def fixture_files(directory: Path) -> list[Path]:

@@ -185,3 +185,12 @@ def readers(catalogue: Catalogue) -> dict[tuple[str, str], list[str]]:
         for entity, name in found.calculated:
             result.setdefault((entity, name), []).append(ident)
     return result
+
+
+def tables_read(catalogue: Catalogue, indicator_ids: Iterable[str]) -> set[str]:
+    """The model's tables the given indicators read (their entity, the entities they join or look up, and those of
+    the definitions their population is built on), with those of the indicators computed beside them: the tables
+    over the same population that disclosure control flags together with theirs (engine.disclosure)."""
+    from .disclosure import linked_indicators
+    ids = linked_indicators(catalogue.indicators.values(), [i for i in indicator_ids if i in catalogue.indicators])
+    return {entity for ident in ids for entity in lineage(catalogue, ident).entities}

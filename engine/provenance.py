@@ -23,6 +23,7 @@ header). It says:
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import re
@@ -100,13 +101,17 @@ def catalogue_hash(catalogue) -> str:
 
     Layout, comments, titles and descriptions of an indicator file do not change it (the
     semantic hash leaves them out); a changed definition or version does, and so does any
-    change to the model or project file.
+    change to the model or project file. A catalogue loaded in part (engine.selective) hashes every file of its
+    folder all the same; when some other file has errors there is no hash, and it says so.
     """
     from .catalogue import MODEL_FILE, PROJECT_FILE
+    meanings = catalogue.meanings()
+    if meanings is None:
+        return "none (other indicator files of the catalogue have errors: indicators validate)"
     digest = hashlib.sha256()
-    for ident in sorted(catalogue.indicators):
-        entry = indicator_meaning(catalogue.indicators[ident])
-        digest.update(f"indicator\0{ident}\0{entry['version']}\0{entry['semantic_hash']}\n".encode())
+    for ident in sorted(meanings):
+        version, semantic_hash = meanings[ident]
+        digest.update(f"indicator\0{ident}\0{version}\0{semantic_hash}\n".encode())
     for name in (MODEL_FILE, PROJECT_FILE):
         path = Path(catalogue.directory) / name
         data = path.read_bytes() if path.is_file() else b""
@@ -140,8 +145,37 @@ def _files(path: Path) -> list[Path]:
                   key=lambda f: f.name)
 
 
+_FINGERPRINTS: dict[tuple, dict[str, Any]] = {}   # (path, files' stat) -> fingerprint, within one process
+
+
+def _stat(path: Path) -> tuple | None:
+    """(name, size, mtime, ctime, inode) of each of a dataset's files: any write changes it (ctime cannot be set)."""
+    try:
+        return tuple((f.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                     for f in _files(path) for st in [f.stat()])
+    except OSError:
+        return None
+
+
 def file_fingerprint(path: Path | str) -> dict[str, Any]:
-    """Path, kind, size, modification time and content hash of a dataset's files (no table is read)."""
+    """Path, kind, size, modification time and content hash of a dataset's files (no table is read).
+
+    Remembered within the process while the files are unchanged, so that a command hashes its dataset once (the
+    data-check cache, engine.datacache, and the provenance both ask).
+    """
+    stat = _stat(Path(path))
+    memo = (str(path), stat)
+    if stat is not None and memo in _FINGERPRINTS:
+        return copy.deepcopy(_FINGERPRINTS[memo])
+    result = _fingerprint(path)
+    if stat is not None and result.get("size_bytes") is not None and _stat(Path(path)) == stat:
+        if len(_FINGERPRINTS) >= 8:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[memo] = copy.deepcopy(result)
+    return result
+
+
+def _fingerprint(path: Path | str) -> dict[str, Any]:
     p = Path(path)
     kind = ("yaml" if p.suffix in (".yaml", ".yml") else "duckdb") if p.is_file() else "folder"
     try:
@@ -196,8 +230,18 @@ def _iso(value) -> str | None:
 
 
 def dataset_part(data: Path | str, dataset=None, model=None) -> dict[str, Any]:
-    """The dataset's fingerprint: its files, and (given the open dataset) its tables."""
-    result = file_fingerprint(data)
+    """The dataset's fingerprint: its files (or the database a DSN or `spark:DB` names), the engine that read it,
+    and (given the open dataset) its tables."""
+    engine = getattr(dataset, "engine", "duckdb")
+    text = str(data)
+    if text.startswith("spark:") or engine == "postgres":
+        result: dict[str, Any] = {"path": text, "kind": "spark-catalog" if text.startswith("spark:") else "postgres",
+                                  "size_bytes": None, "modified": None, "sha256": None,
+                                  "sha256_note": "a database, not files: the tables' row counts and date ranges "
+                                  "identify it"}
+    else:
+        result = file_fingerprint(data)
+    result["engine"] = engine
     if dataset is not None and model is not None:
         result["tables"] = table_fingerprint(dataset, model)
     return result
@@ -207,12 +251,16 @@ def dataset_part(data: Path | str, dataset=None, model=None) -> dict[str, Any]:
 
 
 def data_checks_part(checks) -> dict[str, Any]:
-    """Whether the model's consistency checks ran, how many, and which were breached (counts only, no keys)."""
+    """Whether the model's consistency checks ran, how many, which were breached (counts only, no keys), the
+    tables checked (every table, or those the output's indicators read) and how many results came from the
+    cache of earlier runs on the same dataset and model (engine.datacache)."""
     if checks is None:
         return {"run": False, "checks": None, "breached": None, "breaches": []}
     breached = [c for c in checks if c.breaches]
     return {"run": True, "checks": len(checks), "breached": len(breached),
-            "breaches": [{"entity": c.entity, "check": c.check, "rows": c.breaches} for c in breached]}
+            "breaches": [{"entity": c.entity, "check": c.check, "rows": c.breaches} for c in breached],
+            "tables": list(getattr(checks, "tables", None) or dict.fromkeys(c.entity for c in checks)),
+            "cached": getattr(checks, "cached", 0)}
 
 
 DISCLOSURE_NOTES = {

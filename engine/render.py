@@ -215,29 +215,44 @@ def bind_period(tree: exp.Expr, plan: QueryPlan) -> exp.Expr:
 TOTAL_APART = frozenset({"spark"})
 
 
-def _grouped(plan: QueryPlan, dialect: str, with_total: bool = True) -> exp.Select:
-    """SELECT GROUPING(dim), dim, ..., the aggregates FROM population GROUP BY GROUPING SETS (the total with
-    `with_total`, each breakdown, each cross)."""
+def _grouping_query(columns: list[str], sets: list[tuple[str, ...]], aggregates: list[exp.Expr],
+                    with_total: bool = True, source: str = "population") -> exp.Select:
+    """SELECT GROUPING(dim), dim, ..., the aggregates FROM `source` GROUP BY GROUPING SETS (the total with
+    `with_total`, then `sets`). engine.batch builds one of these for the aggregates of several indicators."""
     query = exp.select()
-    for d in plan.columns:
+    for d in columns:
         query = query.select(exp.Grouping(expressions=[exp.column(DIM + d)]).as_(f"grouping_{d}"),
                              exp.column(DIM + d), copy=False)
-    query = query.select(*_aggregate(plan, dialect), *_persons(plan), copy=False).from_("population", copy=False)
-    if plan.columns:
-        sets = [exp.Tuple(expressions=[])] if with_total else []
-        sets += [exp.Tuple(expressions=[exp.column(DIM + d)]) for d in plan.dimensions]
-        sets += [exp.Tuple(expressions=[exp.column(DIM + a), exp.column(DIM + b)]) for a, b in plan.crosses]
-        query = query.group_by(exp.GroupingSets(expressions=sets), copy=False)
+    query = query.select(*aggregates, copy=False).from_(source, copy=False)
+    if columns:
+        grouping = [exp.Tuple(expressions=[])] if with_total else []
+        grouping += [exp.Tuple(expressions=[exp.column(DIM + d) for d in s]) for s in sets]
+        query = query.group_by(exp.GroupingSets(expressions=grouping), copy=False)
     return query
 
 
-def _total(plan: QueryPlan, dialect: str) -> exp.Select:
+def _sets(plan: QueryPlan) -> list[tuple[str, ...]]:
+    """The grouping sets of a plan besides the total: each breakdown, then each cross."""
+    return [(d,) for d in plan.dimensions] + [(a, b) for a, b in plan.crosses]
+
+
+def _grouped(plan: QueryPlan, dialect: str, with_total: bool = True) -> exp.Select:
+    """SELECT GROUPING(dim), dim, ..., the aggregates FROM population GROUP BY GROUPING SETS (the total with
+    `with_total`, each breakdown, each cross)."""
+    return _grouping_query(plan.columns, _sets(plan), [*_aggregate(plan, dialect), *_persons(plan)], with_total)
+
+
+def _total_query(columns: list[str], aggregates: list[exp.Expr], source: str = "population") -> exp.Select:
     """The total row without GROUP BY (one row even over no rows), shaped as a grouping-sets row: every
     GROUPING() is 1 and every dimension NULL."""
     query = exp.select()
-    for d in plan.columns:
+    for d in columns:
         query = query.select(exp.Literal.number(1).as_(f"grouping_{d}"), exp.null().as_(DIM + d), copy=False)
-    return query.select(*_aggregate(plan, dialect), *_persons(plan), copy=False).from_("population", copy=False)
+    return query.select(*aggregates, copy=False).from_(source, copy=False)
+
+
+def _total(plan: QueryPlan, dialect: str) -> exp.Select:
+    return _total_query(plan.columns, [*_aggregate(plan, dialect), *_persons(plan)])
 
 
 def build_query(plan: QueryPlan, dialect: str = "duckdb", total_apart: bool | None = None) -> exp.Expr:

@@ -114,8 +114,39 @@ def is_synthetic_extract(path: Path | str) -> bool:
         con.close()
 
 
-def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) -> dict[str, int]:
-    """Write the synthetic extract to `out` (.duckdb); return row counts per table.
+FOLDER_MARKER = ".synthetic-extract"  # in a folder written by demo-data --format parquet|csv: holds MARKER
+
+
+def is_synthetic_folder(path: Path | str) -> bool:
+    """Whether `path` is a folder of Parquet or CSV files this generator wrote (regenerating it destroys no data)."""
+    marker = Path(path) / FOLDER_MARKER
+    try:
+        return marker.is_file() and marker.read_text(encoding="utf-8").strip() == MARKER
+    except OSError:
+        return False
+
+
+def _write_files(built: Path, folder: Path, fmt: str) -> None:
+    """Every table of the built extract as `<table>.parquet` (for Spark: --engine spark) or `<table>.csv` (with a
+    header, dates as YYYY-MM-DD: for loading into another database) in `folder`."""
+    folder.mkdir()
+    con = connect(str(built), read_only=True)
+    try:
+        for table in TABLES:
+            params = [exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var(fmt))]
+            if fmt == "csv":
+                params.append(exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true()))
+            copy = exp.Copy(this=exp.to_table(table), kind=False, files=[exp.Placeholder()], params=params)
+            con.execute(copy.sql("duckdb"), [str(folder / f"{table}.{fmt}")])
+    finally:
+        con.close()
+    (folder / FOLDER_MARKER).write_text(MARKER + "\n", encoding="utf-8")
+
+
+def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None,
+             fmt: str = "duckdb") -> dict[str, int]:
+    """Write the synthetic extract to `out` (`fmt` duckdb: a .duckdb file; parquet or csv: a folder of
+    `<table>.parquet` or `<table>.csv`); return row counts per table.
 
     The file is built in a temporary folder next to `out` (engine.outputs: removed on
     SIGTERM/SIGINT, swept by a later run after SIGKILL) and moved onto it only when
@@ -124,14 +155,20 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None) 
     """
     _check_arguments(scale, seed)
     out = Path(out)
-    if out.is_dir():
+    if out.is_dir() and fmt == "duckdb":
         raise IsADirectoryError(f"{out} is a folder, not a file name")
     out.parent.mkdir(parents=True, exist_ok=True)
     work = outputs.temporary_folder(out.parent, out.name)
     try:
         built = work / "extract.duckdb"
         counts = _build(built, scale, seed, progress)
-        os.replace(built, out)
+        if fmt == "duckdb":
+            os.replace(built, out)
+            return counts
+        _write_files(built, work / "files", fmt)
+        if out.exists():  # an earlier synthetic folder (api.demo_data refuses anything else): swap it out whole
+            os.replace(out, work / "previous")
+        os.replace(work / "files", out)
         return counts
     finally:
         outputs.remove(work)

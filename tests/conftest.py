@@ -40,6 +40,21 @@ measure:
 CATALOGUE_DIR = Path(os.environ.get("INDICATORS_DIR") or ROOT / "indicators")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """The caches (engine.datacache) of the whole session, module and session fixtures included, in a folder of
+    the session's: never the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INDICATORS_CACHE_DIR", str(tmp_path_factory.mktemp("session-cache")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_cache(tmp_path_factory, monkeypatch):
+    """Each test's caches in a folder of its own; the commands a test starts inherit it."""
+    monkeypatch.setenv("INDICATORS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     cat = load_catalogue(CATALOGUE_DIR)

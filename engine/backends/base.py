@@ -66,6 +66,22 @@ class Bindings:
         return bind_sources(tree, self.entities, dialect)
 
 
+MODEL_TYPES = {"bigint": "BIGINT", "integer": "INT", "double": "DOUBLE", "varchar": "VARCHAR", "date": "DATE",
+               "boolean": "BOOLEAN"}
+
+
+def mapped_bindings(model, mapping) -> Bindings:
+    """Each entity read from its mapped table and columns, CAST to the model's types (for `compile --mapping`:
+    SQL that runs on the dataset's own names, in any dialect)."""
+    bindings = Bindings()
+    for entity in model.entities.values():
+        columns = [exp.cast(exp.column(mapping.column(entity.name, c.name), quoted=True),
+                            MODEL_TYPES[c.type]).as_(c.name) for c in entity.columns.values()]
+        source = exp.Table(this=exp.to_identifier(mapping.table(entity.name), quoted=True))
+        bindings.entities[entity.name] = Binding(entity.name, exp.select(*columns).from_(source))
+    return bindings
+
+
 def bind_sources(tree: exp.Expr, bindings: dict[str, Binding], dialect: str) -> exp.Expr:
     """`tree` with a CTE (NOT MATERIALIZED where the dialect knows it) in front for each entity it reads: the
     query's own `FROM person` then reads the typed, mapped source. Only entities the query names are bound."""
