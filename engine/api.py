@@ -487,7 +487,7 @@ def _report(catalogue: Catalogue, data: Path | str, year: str, compare: str | No
 
 
 def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None,
-              fmt: str = "duckdb") -> dict[str, int]:
+              fmt: str = "duckdb", resources: Resources | None = None) -> dict[str, int]:
     """Generate the synthetic extract (engine.synthetic) into `out`: a new file or an earlier synthetic extract;
     with `fmt` "parquet" or "csv" a new folder of `<table>.parquet` or `.csv` files (or an earlier one demo-data
     wrote).
@@ -522,7 +522,7 @@ def demo_data(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None,
         raise EngineError(problems)
     import duckdb
     try:
-        return generate(out, scale=scale, seed=seed, progress=progress, fmt=fmt)
+        return generate(out, scale=scale, seed=seed, progress=progress, fmt=fmt, resources=resources)
     except (OSError, duckdb.IOException, duckdb.TransactionException) as exc:  # DuckDB words a full disk so
         if _disk_full(exc):
             raise EngineError([Diagnostic(Position(str(out)), "E_DISK_FULL",

@@ -586,13 +586,14 @@ def _data_warnings(breaches, data) -> None:
 @click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=1, show_default=True,
               help="The same seed gives the same extract.")
 @friendly
-def demo_data(out, scale, seed, fmt):
+@resource_options
+def demo_data(out, scale, seed, fmt, resources):
     """Write the synthetic national register extract (2015–2019) that follows the data model."""
     import time
     started = time.perf_counter()
     with Progress("generating") as progress:
         counts = api.demo_data(out, scale, seed, lambda step, done, total: progress(step, "", done, total),
-                               fmt)
+                               fmt, resources)
     seconds = time.perf_counter() - started
     echo(f"wrote {out}: " + ", ".join(f"{name} {format_number(n)}" for name, n in counts.items())
                + f" rows in {seconds:.1f} s (scale {scale:g}, seed {seed})", err=True)

@@ -79,11 +79,19 @@ def _check_arguments(scale: float, seed: int) -> None:
         raise ValueError(f"scale must be a number above 0 and at most 20, not {scale!r}")
 
 
-def _build(path: Path, scale: float, seed: int, progress) -> dict[str, int]:
-    """Run every step into a new DuckDB file at `path`; the row counts of its tables."""
+def _build(path: Path, scale: float, seed: int, progress, resources=None) -> dict[str, int]:
+    """Run every step into a new DuckDB file at `path` (within `resources`: threads, memory limit, spill folder;
+    default a spill folder beside it); the row counts of its tables."""
+    from dataclasses import replace
+
+    from .resources import Resources, apply_resources
     steps = generation_steps()
     con = connect(str(path))  # no extension downloads, no progress bar on stdout
     try:
+        resources = resources or Resources()
+        if resources.temp_directory is None:  # a memory limit works only with somewhere to spill
+            resources = replace(resources, temp_directory=path.parent / "spill")
+        apply_resources(con, resources)
         con.execute("SET VARIABLE seed = ?", [seed])
         con.execute("SET VARIABLE scale = ?", [float(scale)])
         for done, (name, sql) in enumerate(steps, start=1):
@@ -144,7 +152,7 @@ def _write_files(built: Path, folder: Path, fmt: str) -> None:
 
 
 def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None,
-             fmt: str = "duckdb") -> dict[str, int]:
+             fmt: str = "duckdb", resources=None) -> dict[str, int]:
     """Write the synthetic extract to `out` (`fmt` duckdb: a .duckdb file; parquet or csv: a folder of
     `<table>.parquet` or `<table>.csv`); return row counts per table.
 
@@ -161,7 +169,7 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1, progress=None,
     work = outputs.temporary_folder(out.parent, out.name)
     try:
         built = work / "extract.duckdb"
-        counts = _build(built, scale, seed, progress)
+        counts = _build(built, scale, seed, progress, resources)
         if fmt == "duckdb":
             os.replace(built, out)
             return counts
