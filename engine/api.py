@@ -765,6 +765,10 @@ def test_fixtures(catalogue: Catalogue, indicator_ids: list[str] | None = None,
         if ind not in covered:
             diags.error(Position(str(directory)), "E_NO_FIXTURE", f"indicator '{ind}' has no golden fixture",
                         f"write {directory}/{ind}.yaml (see fixtures/README.md)")
+    if data is not None and (engine is None or engine.engine != "postgres"):
+        diags.error(Position("--data"), "E_ENGINE", "the golden fixtures bring their own rows: --data names the "
+                    "PostgreSQL server to run them on, with --engine postgres", "leave out --data, or add --engine "
+                    "postgres")
     diags.raise_if_errors()
     if engine is not None and engine.engine == "spark":  # one session for every fixture, stopped at the end
         from .backends.spark import session

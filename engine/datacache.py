@@ -5,11 +5,13 @@ dataset or the model does. So `run`, `check`, `report` and `check-data` keep eac
 breaches and example keys) in a JSON file per dataset and model, and read it back on the next command:
 
 - the key (`DataCache.key`) is the dataset's files (engine.provenance.file_fingerprint: resolved path, size,
-  modification time, and the SHA-256 of the contents up to 256 MiB; per file its size and modification time in
-  nanoseconds, a `.duckdb` file's write-ahead log included), the source mapping as loaded, the data model's
-  content (`model_digest`: every declaration of model.yaml as parsed, the rules' texts among them), the engine's
-  version and the source of the code that builds and binds the checks (`code_digest`). A changed file,
-  mapping, model or check is another key: nothing stale is read;
+  modification time, and the SHA-256 of the contents up to 256 MiB; per file its size, modification time and
+  change time in nanoseconds, a `.duckdb` file's write-ahead log included: beyond 256 MiB nothing hashes the
+  contents, and a file rewritten with its old size and modification time (`touch -r`, `cp -p`, `tar x`) keeps
+  both, but the change time is the kernel's, set by every write and never back), the source mapping as loaded,
+  the data model's content (`model_digest`: every declaration of model.yaml as parsed, the rules' texts among
+  them), the engine's version and the source of the code that builds and binds the checks and reads the rows they
+  check (`code_digest`). A changed file, mapping, model or check is another key: nothing stale is read;
 - within that file each check is kept under its table and name, so a command checking some tables
   (run --indicator) reuses what check-data found, and computes only the rest;
 - only datasets that are files are cached: a `.duckdb` file or a folder of Parquet/CSV files, opened by DuckDB.
@@ -45,7 +47,8 @@ FORMAT = 1
 MAX_BYTES = 4 * 1024 * 1024     # a cache file larger than this is not read
 SKIPPED = frozenset({"file", "position", "quoted_offset", "spans",    # where a declaration is written, not what
                      "tree"})                                        # a rule as parsed: its text says it
-CODE = ("datacheck.py", "datacache.py", "render.py", "model.py", "expressions.py", "resolve")  # builds the checks
+CODE = ("datacheck.py", "datacache.py", "render.py", "model.py", "expressions.py", "resolve",  # builds the checks
+        "execute.py")  # reads and types the rows they check (CSV parsing, casts)
 
 
 def cache_root() -> Path | None:
@@ -111,7 +114,8 @@ def code_digest() -> str:
 
 
 def _stamp(path: Path) -> list[list]:
-    """[name, size, mtime in ns] of each file a dataset is read from (a .duckdb file's WAL too)."""
+    """[name, size, mtime, ctime in ns] of each file a dataset is read from (a .duckdb file's WAL too): the ctime
+    as any write sets it, which a tool restoring the mtime does not undo."""
     from .provenance import _files
     files = _files(path)
     if path.is_file():
@@ -120,7 +124,7 @@ def _stamp(path: Path) -> list[list]:
     stamps = []
     for f in files:
         st = f.stat()
-        stamps.append([f.name, st.st_size, st.st_mtime_ns])
+        stamps.append([f.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
     return stamps
 
 

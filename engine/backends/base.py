@@ -100,6 +100,35 @@ def bind_sources(tree: exp.Expr, bindings: dict[str, Binding], dialect: str) -> 
     return tree
 
 
+MODEL_RANGES = {"integer": (-2**31, 2**31 - 1), "bigint": (-2**63, 2**63 - 1)}
+
+
+def bounds_query(source: exp.Table, columns: list[str]) -> exp.Select:
+    """MIN and MAX of each of `columns` (as stored) of `source`, in one scan: the integer columns stored wider than
+    the model's type, whose values must all fit it before the CAST may read them (engine.execute._out_of_range)."""
+    bounds: list[exp.Expr] = []
+    for column in columns:
+        bounds += [exp.Min(this=exp.column(column, quoted=True)), exp.Max(this=exp.column(column, quoted=True))]
+    return exp.select(*bounds).from_(source.copy())
+
+
+def out_of_range(where: str, entity: str, wide: list[tuple[Any, str, str]], row: tuple, store_as: str
+                 ) -> list[Diagnostic]:
+    """E_DATA_RANGE for each of `wide` ((model column, stored name, stored type)) whose MIN or MAX in `row` (as
+    `bounds_query` gives them) does not fit the model's type: a CAST would fail mid-query or, on an engine that
+    wraps around, give another number."""
+    problems = []
+    for i, (col, column, kind) in enumerate(wide):
+        low, high = MODEL_RANGES[col.type]
+        bad = [v for v in row[2 * i: 2 * i + 2] if v is not None and not low <= v <= high]
+        if bad:
+            problems.append(Diagnostic(Position(where), "E_DATA_RANGE",
+                                       f"column {entity}.{col.name} ('{column}') is {kind} and holds {bad[0]}, "
+                                       f"outside the model's {col.type} ({low} to {high})",
+                                       f"store it as {store_as} with values that fit"))
+    return problems
+
+
 def engine_error(where: str, code: str, message: str, hint: str = "") -> EngineError:
     return EngineError([Diagnostic(Position(where), code, message, hint)])
 

@@ -10,6 +10,8 @@ each entity's typed, mapped table is put in front of every query as a CTE
 """
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,17 @@ from sqlglot import exp
 
 from ..diagnostics import Diagnostic, EngineError, Position
 from ..model import Model
-from .base import Binding, Bindings, EngineOptions, QueryFailed, Result, engine_error, require
+from .base import (
+    Binding,
+    Bindings,
+    EngineOptions,
+    QueryFailed,
+    Result,
+    bounds_query,
+    engine_error,
+    out_of_range,
+    require,
+)
 
 DEFAULT_TIMEOUT = 3600  # seconds a statement may run unless --statement-timeout says otherwise
 TYPES = {"bigint": "BIGINT", "integer": "INT", "double": "DOUBLE", "varchar": "TEXT", "date": "DATE",
@@ -32,13 +44,30 @@ COMPATIBLE = {
     "boolean": {"boolean"},
 }
 ZONED = {"timestamp with time zone"}
+SECRETS = frozenset({"password", "sslpassword"})  # libpq keywords a DSN may not carry (E_DSN_PASSWORD)
 DSN_HINT = "e.g. --data postgresql://user@host:5432/dbname or --data 'host=/var/run/postgresql dbname=stats'"
 
 
+# libpq's connection keywords (a key=value DSN starts with one of them: `host=/run/postgresql user=stats`, whose
+# database is the user's, or `service=stats` are DSNs without `dbname`, and `data/year=2018` is a folder)
+KEYWORDS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding",
+    "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "replication", "gssencmode",
+    "sslmode", "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode", "sslrootcert",
+    "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version",
+    "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts",
+})
+_KEY_VALUE = re.compile(r"\s*([A-Za-z_]+)\s*=")
+
+
 def is_dsn(data: str) -> bool:
-    """A PostgreSQL URI (`postgresql://`, `postgres://`) or a libpq key=value string."""
+    """A PostgreSQL URI (`postgresql://`, `postgres://`) or a libpq key=value string (starting with a keyword)."""
     text = str(data).strip()
-    return text.startswith(("postgresql://", "postgres://")) or ("=" in text and "dbname" in text)
+    if text.startswith(("postgresql://", "postgres://")):
+        return True
+    found = _KEY_VALUE.match(text)
+    return found is not None and found.group(1) in KEYWORDS
 
 
 def shown_dsn(dsn: str) -> str:
@@ -66,7 +95,8 @@ class PostgresDataset:
             self.connection.rollback()  # end the read-only transaction: each query sees the committed data
             return Result(columns, rows)
         except psycopg.Error as exc:
-            self.connection.rollback()
+            with contextlib.suppress(psycopg.Error):  # a lost connection cannot roll back: say why it failed
+                self.connection.rollback()
             raise QueryFailed((str(exc).strip().splitlines() or [type(exc).__name__])[0]) from None
 
     def close(self) -> None:
@@ -82,11 +112,15 @@ def connect(dsn: str, options: EngineOptions) -> Any:
     except psycopg.Error as exc:
         raise engine_error("--data", "E_DSN", f"not a PostgreSQL connection string: {str(exc).splitlines()[0]}",
                            DSN_HINT) from None
-    if params.get("password"):
-        raise engine_error("--data", "E_DSN_PASSWORD", "the connection string carries a password, which would show "
-                           "in the shell's history, the process list and the provenance of every output",
+    # present at all, even empty: `password=secret password=` parses as an empty password but shows the secret
+    # (the DSN is shown as written); sslpassword unlocks the client's key, as secret as a password
+    if SECRETS & params.keys():
+        keys = " and ".join(sorted(SECRETS & params.keys()))
+        raise engine_error("--data", "E_DSN_PASSWORD", f"the connection string carries a password ({keys}), which "
+                           "would show in the shell's history, the process list and the provenance of every output",
                            "leave it out of --data: set PGPASSWORD in the environment or write it to a pgpass file "
-                           "(~/.pgpass, or the file PGPASSFILE names)")
+                           "(~/.pgpass, or the file PGPASSFILE names); a client key's passphrase (sslpassword) has "
+                           "no place there either: libpq asks for it, or use a key without one, readable by you only")
     timeout = options.statement_timeout or DEFAULT_TIMEOUT
     startup = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout) * 1000} -c TimeZone=UTC"
     params["options"] = " ".join(filter(None, [str(params.get("options") or ""), startup]))
@@ -114,10 +148,16 @@ def _run(connection: Any, tree: exp.Expr) -> list[tuple]:
 def open_dataset(dsn: str, model: Model, mapping, options: EngineOptions) -> PostgresDataset:
     """Connect, find each entity's table in the session's search path (through the mapping), check its columns and
     types, and bind it with the model's types; every problem at once."""
+    psycopg = require("psycopg", "postgres")
     connection = connect(dsn, options)
     shown = shown_dsn(dsn)
     try:
         bindings, problems = _bind(connection, shown, model, mapping)
+    except psycopg.Error as exc:  # the connection was lost, a timeout, a table that cannot be read
+        connection.close()
+        raise engine_error(shown, "E_DATA_OPEN", "cannot read the database's tables: "
+                           f"{(str(exc).strip().splitlines() or [type(exc).__name__])[0]}",
+                           "check the connection and the user's privileges on the model's tables") from None
     except BaseException:
         connection.close()
         raise
@@ -133,27 +173,44 @@ def _bind(connection: Any, shown: str, model: Model, mapping) -> tuple[Bindings,
                .from_(exp.to_table("information_schema.columns"))
                .where(exp.column("table_schema").isin(*[exp.Literal.string(s) for s in schemas]))
                .order_by("table_schema", "table_name", "ordinal_position"))
-    tables: dict[str, dict[str, Any]] = {}  # lower-case table name: the first in search-path order
-    found: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-    for schema, table, column, kind in _run(connection, listing):
-        found.setdefault((schema, table), {}).setdefault(column.lower(), (column, kind))
+    # lower-case table name: its spellings in the first schema of the search path that has one (PostgreSQL tells
+    # `mote` from `"Mote"`, and so from `"MOTE"`; names are matched without regard to case, so two such tables in
+    # one schema, or two such columns in one table, are refused rather than one picked: E_DATA_*_CASE)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    found: dict[tuple[str, str], dict[str, list[tuple[str, str]]]] = {}
+    # a search path naming no schema that exists (`-csearch_path=stast`) finds no table: IN () is no SQL
+    for schema, table, column, kind in _run(connection, listing) if schemas else []:
+        found.setdefault((schema, table), {}).setdefault(column.lower(), []).append((column, kind))
     for schema in schemas:
+        here: dict[str, list[dict[str, Any]]] = {}
         for (s, table), columns in found.items():
             if s == schema:
-                tables.setdefault(table.lower(), {"schema": s, "name": table, "columns": columns})
+                here.setdefault(table.lower(), []).append({"schema": s, "name": table, "columns": columns})
+        for name, spellings in here.items():
+            tables.setdefault(name, spellings)
     bindings, problems = Bindings(), []
     for entity in model.entities.values():
         wanted = mapping.table(entity.name)
         where = Position(f"{shown}:{wanted}")
-        source = tables.get(wanted.lower())
+        spellings = tables.get(wanted.lower(), [])
+        if len(spellings) > 1:
+            named = " and ".join(repr(t["name"]) for t in spellings)
+            problems.append(Diagnostic(where, "E_DATA_TABLE_CASE",
+                                       f"schema '{spellings[0]['schema']}' has tables {named}, which differ only "
+                                       f"in case: which is entity '{entity.name}' is not guessed",
+                                       "rename or drop all but one of them, or put them in other schemas (table "
+                                       "names are matched without regard to case)"))
+            continue
+        source = spellings[0] if spellings else None
         if source is None:
             problems.append(Diagnostic(where, "E_DATA_MISSING_TABLE",
                                        f"the database has no table '{wanted}' for entity '{entity.name}' "
-                                       f"in the search path ({', '.join(schemas)})",
+                                       f"in the search path ({', '.join(schemas) or 'no schema that exists'})",
                                        "name tables after the model's entities, or map them with --mapping; "
                                        "another schema: add options=-csearch_path=<schema> to the DSN"))
             continue
         typed: list[exp.Expr] = []
+        wide: list[tuple[Any, str, str]] = []   # integers stored wider than the model's: every value must fit
         before = len(problems)
         for col in entity.columns.values():
             name = mapping.column(entity.name, col.name)
@@ -163,7 +220,16 @@ def _bind(connection: Any, shown: str, model: Model, mapping) -> tuple[Bindings,
                                            f"expected a {col.type} column '{name}' (model column "
                                            f"{entity.name}.{col.name}); map other names with --mapping"))
                 continue
-            stored, kind = source["columns"][name.lower()]
+            same = source["columns"][name.lower()]
+            if len(same) > 1:
+                problems.append(Diagnostic(where, "E_DATA_COLUMN_CASE",
+                                           f"table '{source['name']}' has columns "
+                                           f"{' and '.join(repr(c) for c, _ in same)}, which differ only in case: "
+                                           f"which is {entity.name}.{col.name} is not guessed",
+                                           "rename or drop all but one of them (column names are matched without "
+                                           "regard to case)"))
+                continue
+            stored, kind = same[0]
             if kind in ZONED and col.type == "date":
                 problems.append(Diagnostic(where, "E_DATA_TYPE", f"column {entity.name}.{col.name} is {kind}: which "
                                            "day a time falls on depends on a time zone, and none is guessed",
@@ -173,10 +239,17 @@ def _bind(connection: Any, shown: str, model: Model, mapping) -> tuple[Bindings,
                                            f"column {entity.name}.{col.name} is {kind}, the model says {col.type}",
                                            f"store it as {TYPES[col.type].lower()}"))
             else:
+                if col.type == "integer" and kind == "bigint":
+                    wide.append((col, stored, kind))
                 typed.append(exp.cast(exp.column(stored, quoted=True), TYPES[col.type]).as_(col.name))
         if len(problems) == before:
             table = exp.Table(this=exp.to_identifier(source["name"], quoted=True),
                               db=exp.to_identifier(source["schema"], quoted=True))
+            if wide:  # as engine.execute._out_of_range: E_DATA_RANGE now, not "integer out of range" mid-query
+                row = _run(connection, bounds_query(table, [column for _, column, _ in wide]))[0]
+                problems += out_of_range(where.file, entity.name, wide, row, TYPES["integer"].lower())
+                if len(problems) > before:
+                    continue
             bindings.entities[entity.name] = Binding(entity.name, exp.select(*typed).from_(table))
     return bindings, problems
 

@@ -22,7 +22,7 @@ from sqlglot import exp
 from ..diagnostics import Diagnostic, EngineError, Position
 from ..model import Model
 from ..resources import Resources
-from .base import Bindings, EngineOptions, QueryFailed, Result, engine_error, require
+from .base import Bindings, EngineOptions, QueryFailed, Result, bounds_query, engine_error, out_of_range, require
 
 CATALOG = "spark:"  # --data spark:DBNAME: the tables of a database in the session's catalog
 TYPES = {"bigint": "BIGINT", "integer": "INT", "double": "DOUBLE", "varchar": "STRING", "date": "DATE",
@@ -67,6 +67,9 @@ def session(options: EngineOptions, resources: Resources | None = None) -> tuple
         if not options.spark_master or options.spark_master.startswith("local"):  # not 200 on one machine
             builder = builder.config("spark.sql.shuffle.partitions", str(2 * (threads or os.cpu_count() or 1)))
     builder = builder.config("spark.sql.session.timeZone", "UTC")
+    # ANSI mode (Spark 4's default, which a cluster may turn off): a CAST that overflows or cannot read a value, an
+    # integer sum that overflows, are errors, where Spark's legacy mode wraps around or gives NULL, a wrong number
+    builder = builder.config("spark.sql.ansi.enabled", "true")
     started = SparkSession.getActiveSession() is None
     try:
         spark = builder.getOrCreate()
@@ -79,21 +82,79 @@ def session(options: EngineOptions, resources: Resources | None = None) -> tuple
     return spark, started
 
 
+_GLOB = re.compile(r"([\\*?\[\]{}])")
+
+
+def _literal_path(path: Path) -> str:
+    """`path` as Spark reads it literally: Hadoop expands *, ?, [..] and {a,b} in a path to read, so a dataset in
+    `extract [a]` would read `extract a` (or both `y?` and `y1`): each is escaped with a backslash."""
+    return _GLOB.sub(r"\\\1", str(path))
+
+
 def _jvm_size(text: str) -> str:
-    """DuckDB-style sizes (2GB, 512MiB) as the JVM writes them (2g, 512m)."""
-    match = re.fullmatch(r"\s*([0-9]+)(?:\.[0-9]+)?\s*([KMGT])i?B\s*", text, re.IGNORECASE)
-    if not match:
+    """DuckDB-style sizes (2GB, 1.5GiB, 512MiB; KB is 1000 bytes, KiB 1024) as the JVM takes them, in whole MiB
+    (1907m, 1536m, 512m): the JVM has no fractions, and `1.5GB` is not `1g`."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT])(i?)B\s*", text, re.IGNORECASE)
+    mib = 0
+    if match:
+        base = 1024 if match.group(3) else 1000
+        mib = int(float(match.group(1)) * base ** ("KMGT".index(match.group(2).upper()) + 1) // 2**20)
+    if mib < 1:
         raise engine_error("--memory-limit", "E_RESOURCES", f"Spark's driver memory cannot be '{text}'",
-                           "give whole units, e.g. --memory-limit 2GB")
-    return f"{match.group(1)}{match.group(2).lower()}"
+                           "give a size of at least 1MiB, e.g. --memory-limit 2GB (not a % of the machine's "
+                           "memory: Spark's driver takes a size)")
+    return f"{mib}m"
+
+
+_ERROR_CLASS = re.compile(r"(?:^|: )(\[[A-Z][A-Z0-9_.]*\] \S)")  # Spark's error class: [CAST_OVERFLOW] The ...
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:300]
-    return type(exc).__name__
+    """Spark's reason: the first line naming an error class (from the class on), else the first line that is not
+    py4j's own `An error occurred while calling o123.collectToPython.` (which says nothing of why)."""
+    lines = [line.strip().lstrip(":").strip() for line in str(exc).strip().splitlines()]
+    lines = [line for line in lines if line and not line.startswith("An error occurred while calling")]
+    for line in lines:
+        found = _ERROR_CLASS.search(line)
+        if found:
+            return line[found.start(1):][:300]
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+def _java_pattern(pattern: str) -> str:
+    """A regular expression as DuckDB (RE2) and PostgreSQL match it, for Spark's RLIKE (java.util.regex), where `$`
+    also matches before a line break that ends the text: `'07' || chr(13)` kept `^(0[1-9]|1[0-9]|2[0-5])$`. Each `$`
+    outside a character class becomes `\\z`, the end of the text only (the same in RE2 and java.util.regex)."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = "\\z"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _java_patterns(tree: exp.Expr) -> exp.Expr:
+    """`tree` with the pattern of each regular-expression match as `_java_pattern` gives it (a copy if any)."""
+    matches = [m for m in tree.find_all(exp.RegexpLike)
+               if isinstance(m.expression, exp.Literal) and m.expression.is_string and "$" in m.expression.this]
+    if not matches:
+        return tree
+    tree = tree.copy()
+    for match in tree.find_all(exp.RegexpLike):
+        pattern = match.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            match.set("expression", exp.Literal.string(_java_pattern(pattern.this)))
+    return tree
 
 
 @dataclass
@@ -108,7 +169,7 @@ class SparkDataset:
     engine: str = "spark"
 
     def query(self, tree: exp.Expr) -> Result:
-        sql = self.bindings.apply(tree, self.dialect).sql("spark")
+        sql = _java_patterns(self.bindings.apply(tree, self.dialect)).sql("spark")
         try:
             frame = self.spark.sql(sql)
             rows = frame.collect()
@@ -174,7 +235,7 @@ def _bind(dataset: SparkDataset, shown: str, database: str | None, model: Model,
                                                f"Spark reads Parquet: write {stem}.csv as {stem}.parquet" if csv else
                                                f"add {stem}.parquet to {shown}, or map it with --mapping"))
                     continue
-                raw = spark.read.parquet(str(path.resolve()))
+                raw = spark.read.parquet(_literal_path(path.resolve()))
         except Exception as exc:
             problems.append(Diagnostic(Position(where), "E_DATA_READ",
                                        f"cannot read table '{stem}' for entity '{entity.name}': {_first_line(exc)}",
@@ -185,6 +246,7 @@ def _bind(dataset: SparkDataset, shown: str, database: str | None, model: Model,
             stored.setdefault(name.lower(), (name, kind.split("(")[0].lower()))
         raw_view = f"raw_{entity.name}"
         columns, before = [], len(problems)
+        wide: list[tuple[Any, str, str]] = []   # integers stored wider than the model's: every value must fit
         for col in entity.columns.values():
             name = mapping.column(entity.name, col.name)
             if name.lower() not in stored:
@@ -204,11 +266,25 @@ def _bind(dataset: SparkDataset, shown: str, database: str | None, model: Model,
                                            f"column {entity.name}.{col.name} is {kind}, the model says {col.type}",
                                            f"store it as {TYPES[col.type]}"))
             else:
+                if col.type == "integer" and kind == "bigint":
+                    wide.append((col, written, kind))
                 columns.append(exp.cast(exp.column(written, quoted=True), TYPES[col.type]).as_(col.name))
         if len(problems) > before:
             continue
         raw.createOrReplaceTempView(raw_view)
         dataset.views.append(raw_view)
+        if wide:  # as engine.execute._out_of_range: E_DATA_RANGE now, never a CAST that overflows mid-query
+            try:
+                row = tuple(spark.sql(bounds_query(exp.to_table(raw_view), [c for _, c, _ in wide]).sql("spark"))
+                            .collect()[0])
+            except Exception as exc:
+                problems.append(Diagnostic(Position(where), "E_DATA_READ", f"cannot read table '{stem}' for "
+                                           f"entity '{entity.name}': {_first_line(exc)}",
+                                           "check the file's columns and types against the data model"))
+                continue
+            problems += out_of_range(where, entity.name, wide, row, TYPES["integer"])
+            if len(problems) > before:
+                continue
         typed = spark.sql(exp.select(*columns).from_(exp.to_table(raw_view)).sql("spark")).cache()
         typed.createOrReplaceTempView(entity.name)
         dataset.views.append(entity.name)
