@@ -365,7 +365,7 @@ def test_every_schema_pattern_rejects_a_trailing_line_break():
 def test_a_full_disk_in_demo_data_is_a_user_error(tmp_path, monkeypatch, error):
     from engine import synthetic
 
-    def full(path, scale, seed, progress):
+    def full(path, scale, seed, progress, resources=None):
         path.write_bytes(b"partial")
         raise error
     monkeypatch.setattr(synthetic, "_build", full)
