@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from .backends.base import Backend, QueryFailed, Result
+from .backends.base import Backend, QueryFailed, Result, stored_type_problem
 from .diagnostics import Diagnostic, Diagnostics, EngineError, Position, did_you_mean
 from .load import load_file
 from .model import Entity, Model
@@ -457,16 +457,12 @@ def _typed_views(con: duckdb.DuckDBPyConnection, model: Model, sources: dict[str
                                            f"(model column {name}.{col.name}); map other names with --mapping"))
                 continue
             column, kind = found[source_name.lower()]
-            if kind in ZONED and col.type == "date":
-                problems.append(Diagnostic(where, "E_DATA_TYPE",
-                                           f"column {name}.{col.name} is {kind}: which day a time falls on "
-                                           "depends on a time zone, and none is guessed",
-                                           f"store the calendar day as DATE, e.g. CAST({column} AT TIME ZONE "
-                                           "'Europe/Stockholm' AS DATE) when the extract is written"))
-            elif kind not in COMPATIBLE[col.type]:
-                problems.append(Diagnostic(where, "E_DATA_TYPE",
-                                           f"column {name}.{col.name} is {kind}, the model says {col.type}",
-                                           f"store it as {DUCKDB_TYPES[col.type]}"))
+            problem = stored_type_problem(where, f"{name}.{col.name}", kind, col.type, kind in ZONED,
+                                          kind in COMPATIBLE[col.type], DUCKDB_TYPES[col.type],
+                                          f"store the calendar day as DATE, e.g. CAST({column} AT TIME ZONE "
+                                          "'Europe/Stockholm' AS DATE) when the extract is written")
+            if problem is not None:
+                problems.append(problem)
             else:
                 if col.type in ("bigint", "integer") and not _always_fits(kind, col.type):
                     wide.append((col, column, kind))

@@ -129,6 +129,19 @@ def out_of_range(where: str, entity: str, wide: list[tuple[Any, str, str]], row:
     return problems
 
 
+def stored_type_problem(where: Position, column: str, stored: str, model_type: str, zoned: bool, compatible: bool,
+                        store_as: str, zone_hint: str) -> Diagnostic | None:
+    """The one rule every backend applies to a stored column type (E_DATA_TYPE), or None when it is read: a time
+    with a time zone is never a date (its day depends on a zone), and only compatible types are cast."""
+    if zoned and model_type == "date":
+        return Diagnostic(where, "E_DATA_TYPE", f"column {column} is {stored}: which day a time falls on depends on "
+                          "a time zone, and none is guessed", zone_hint)
+    if not compatible:
+        return Diagnostic(where, "E_DATA_TYPE", f"column {column} is {stored}, the model says {model_type}",
+                          f"store it as {store_as}")
+    return None
+
+
 def engine_error(where: str, code: str, message: str, hint: str = "") -> EngineError:
     return EngineError([Diagnostic(Position(where), code, message, hint)])
 

@@ -29,6 +29,7 @@ from .base import (
     engine_error,
     out_of_range,
     require,
+    stored_type_problem,
 )
 
 DEFAULT_TIMEOUT = 3600  # seconds a statement may run unless --statement-timeout says otherwise
@@ -230,14 +231,11 @@ def _bind(connection: Any, shown: str, model: Model, mapping) -> tuple[Bindings,
                                            "regard to case)"))
                 continue
             stored, kind = same[0]
-            if kind in ZONED and col.type == "date":
-                problems.append(Diagnostic(where, "E_DATA_TYPE", f"column {entity.name}.{col.name} is {kind}: which "
-                                           "day a time falls on depends on a time zone, and none is guessed",
-                                           "store the calendar day as date"))
-            elif kind not in COMPATIBLE[col.type]:
-                problems.append(Diagnostic(where, "E_DATA_TYPE",
-                                           f"column {entity.name}.{col.name} is {kind}, the model says {col.type}",
-                                           f"store it as {TYPES[col.type].lower()}"))
+            problem = stored_type_problem(where, f"{entity.name}.{col.name}", kind, col.type, kind in ZONED,
+                                          kind in COMPATIBLE[col.type], TYPES[col.type].lower(),
+                                          "store the calendar day as date")
+            if problem is not None:
+                problems.append(problem)
             else:
                 if col.type == "integer" and kind == "bigint":
                     wide.append((col, stored, kind))

@@ -22,7 +22,17 @@ from sqlglot import exp
 from ..diagnostics import Diagnostic, EngineError, Position
 from ..model import Model
 from ..resources import Resources
-from .base import Bindings, EngineOptions, QueryFailed, Result, bounds_query, engine_error, out_of_range, require
+from .base import (
+    Bindings,
+    EngineOptions,
+    QueryFailed,
+    Result,
+    bounds_query,
+    engine_error,
+    out_of_range,
+    require,
+    stored_type_problem,
+)
 
 CATALOG = "spark:"  # --data spark:DBNAME: the tables of a database in the session's catalog
 TYPES = {"bigint": "BIGINT", "integer": "INT", "double": "DOUBLE", "varchar": "STRING", "date": "DATE",
@@ -256,15 +266,11 @@ def _bind(dataset: SparkDataset, shown: str, database: str | None, model: Model,
                                            f"{entity.name}.{col.name}); map other names with --mapping"))
                 continue
             written, kind = stored[name.lower()]
-            if kind in ZONED and col.type == "date":
-                problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
-                                           f"column {entity.name}.{col.name} is {kind}: which day a time falls on "
-                                           "depends on a time zone, and none is guessed",
-                                           "store the calendar day as DATE (or TIMESTAMP_NTZ)"))
-            elif kind not in COMPATIBLE[col.type]:
-                problems.append(Diagnostic(Position(where), "E_DATA_TYPE",
-                                           f"column {entity.name}.{col.name} is {kind}, the model says {col.type}",
-                                           f"store it as {TYPES[col.type]}"))
+            problem = stored_type_problem(Position(where), f"{entity.name}.{col.name}", kind, col.type,
+                                          kind in ZONED, kind in COMPATIBLE[col.type], TYPES[col.type],
+                                          "store the calendar day as DATE (or TIMESTAMP_NTZ)")
+            if problem is not None:
+                problems.append(problem)
             else:
                 if col.type == "integer" and kind == "bigint":
                     wide.append((col, written, kind))
