@@ -10,13 +10,17 @@ mismatch.
 
 In one run, on the same DuckDB file, it times
   (a) the engine: `engine.api.checked_catalogue()` then `engine.api.run(catalogue, data,
-      periods)` end to end (load + validate + compile + open + execute), and separately
-      its parts: catalogue load+validate, compile (plan + render of every indicator and
-      period), dataset open, and the execution of the compiled SQL per indicator;
+      periods)` end to end (load + validate + compile + open + execute, batched: the default),
+      and separately its parts: catalogue load+validate, compile (plan + render of every
+      indicator and period, and the batches), dataset open, and on that one open dataset
+      `engine.batch.execute_batches` batched and per indicator (each whole, and the time inside
+      the backend's queries; per indicator also each indicator's own queries);
   (b) the hand-written SQL of bench/handwritten.sql, on a read-only connection to the file.
 Each figure is the best of --repeat runs. Both sides' rows (total and every breakdown row:
-value, n, and numerator/denominator of shares) must agree, floats within 1e-9; any
-mismatch is printed and the exit status is 1.
+value, n, and numerator/denominator of shares) must agree, floats within 1e-9, and the batched
+rows the per-indicator ones; any mismatch is printed and the exit status is 1.
+
+`bench/all.py` (`make bench`) runs this at scale 1 and 10 among the other benchmarks of issue 11.
 
 `--make-random SIZE` first writes a test database at --data from the tests' random
 dataset generator (tests/reference/random_data.py), for use until a real extract exists.
@@ -135,7 +139,8 @@ def engine_rows_by_key(rows: list[dict]) -> dict[tuple, dict]:
 
 
 def run_engine_end_to_end(data: Path, periods: list[str], ids: list[str], indicators_dir: Path | None = None):
-    """engine.api as a user calls it, for the indicators `ids`: (rows, seconds)."""
+    """engine.api as a user calls it, for the indicators `ids`: (rows, seconds). Batched (engine.batch), the
+    default, unless INDICATORS_BATCH=0 is set."""
     from engine import api
     t = time.perf_counter()
     catalogue = api.checked_catalogue(indicators_dir)
@@ -143,10 +148,68 @@ def run_engine_end_to_end(data: Path, periods: list[str], ids: list[str], indica
     return rows, time.perf_counter() - t
 
 
-def run_engine_parts(data: Path, periods: list[str], ids: list[str], indicators_dir: Path | None = None):
-    """The same work split in stages: ({stage: seconds}, {indicator: execute seconds}, rows)."""
+class TimedBackend:
+    """An open dataset (engine.backends.base.Backend) that sums the time spent in its `query`: the engine's
+    work on the engine's side (render the tree in the dialect, run it, fetch the rows), not its planning."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.dialect, self.engine, self.description = inner.dialect, inner.engine, inner.description
+        self.seconds = 0.0
+        self.queries = 0
+
+    def query(self, tree):
+        t = time.perf_counter()
+        try:
+            return self.inner.query(tree)
+        finally:
+            self.seconds += time.perf_counter() - t
+            self.queries += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class PathRun:
+    """One run of `engine.batch.execute_batches` on an open dataset. (No dataclass here: tests/test_bench.py
+    loads this file without registering it as a module, which dataclasses need under postponed annotations.)"""
+
+    def __init__(self, wall: float, in_queries: float, queries: int, rows: dict,
+                 per_indicator: dict[str, float]) -> None:
+        self.wall = wall                    # the whole call: plan (and batch) the queries, run them, split the rows
+        self.in_queries = in_queries        # of which inside Backend.query
+        self.queries = queries
+        self.rows = rows                    # (indicator, period label): rows
+        self.per_indicator = per_indicator  # time in queries per indicator (unbatched)
+
+
+def run_path(dataset, items: list, batched: bool) -> PathRun:
+    """`execute_batches(dataset, items, batched)` timed; unbatched, the time of each indicator's queries too."""
+    from engine.batch import execute_batches
+    timed = TimedBackend(dataset)
+    per: dict[str, float] = {}
+    mark = [0.0]
+
+    def progress(ind: str, _label: str, _done: int, _total: int) -> None:
+        if not batched:  # one pair, one query: the time since the previous pair's is this pair's
+            per[ind] = per.get(ind, 0.0) + timed.seconds - mark[0]
+        mark[0] = timed.seconds
+    t = time.perf_counter()
+    rows = execute_batches(timed, items, batched=batched, progress=progress)
+    return PathRun(time.perf_counter() - t, timed.seconds, timed.queries, rows, per)
+
+
+def flat(rows: dict) -> list[dict]:
+    return [r for found in rows.values() for r in found]
+
+
+def run_engine_parts(data: Path, periods: list[str], ids: list[str], indicators_dir: Path | None = None,
+                     batched_first: bool = True):
+    """The same work split in stages, and both execution paths on one open dataset: ({stage: seconds},
+    {"batched": PathRun, "per indicator": PathRun})."""
     from engine import api
-    from engine.execute import open_dataset, rows_from_result
+    from engine.batch import plan_batches
+    from engine.execute import open_dataset
     from engine.plan import plan_query
     from engine.render import render_sql
 
@@ -155,29 +218,27 @@ def run_engine_parts(data: Path, periods: list[str], ids: list[str], indicators_
     catalogue = api.checked_catalogue(indicators_dir)
     stages["load+validate"] = time.perf_counter() - t
 
-    t = time.perf_counter()
     wanted = api.periods(periods)
-    compiled = [(bound, p, render_sql(plan_query(bound, p), "duckdb", pretty=False))
-                for bound in catalogue.select(ids) for p in wanted]
-    stages["compile"] = time.perf_counter() - t
+    items = [(bound, p) for bound in catalogue.select(ids) for p in wanted]
+    t = time.perf_counter()
+    for bound, p in items:
+        render_sql(plan_query(bound, p), "duckdb", pretty=False)
+    stages["compile per indicator"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for batch in plan_batches(items, "duckdb"):
+        batch.tree.sql("duckdb")
+    stages["compile batched"] = time.perf_counter() - t
 
     t = time.perf_counter()
     dataset = open_dataset(data, catalogue.model)
     stages["open"] = time.perf_counter() - t
-
-    seconds: dict[str, float] = {}
-    rows: list[dict] = []
+    runs = {}
     try:
-        for bound, p, sql in compiled:
-            t = time.perf_counter()
-            cur = dataset.connection.execute(sql)
-            columns = [d[0] for d in cur.description]
-            rows += rows_from_result(bound, p, columns, cur.fetchall())
-            seconds[bound.id] = seconds.get(bound.id, 0.0) + time.perf_counter() - t
+        for batched in ((True, False) if batched_first else (False, True)):
+            runs["batched" if batched else "per indicator"] = run_path(dataset, items, batched)
     finally:
         dataset.close()
-    stages["execute"] = sum(seconds.values())
-    return stages, seconds, rows
+    return stages, runs
 
 
 # -- cross-check ----------------------------------------------------------------------
@@ -188,27 +249,29 @@ def _same_value(a, b) -> bool:
     return math.isclose(float(a), float(b), rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
-def compare(engine: dict[tuple, dict], hand: dict[tuple, dict]) -> list[str]:
-    """Every difference between the engine's rows and the hand-written ones, as text."""
+def compare(engine: dict[tuple, dict], hand: dict[tuple, dict],
+            names: tuple[str, str] = ("engine", "hand-written")) -> list[str]:
+    """Every difference between the engine's rows and the hand-written ones (or any two sides `names`), as text."""
     problems = []
+    first, second = names
     for key in sorted(set(engine) | set(hand), key=lambda k: tuple("" if x is None else str(x) for x in k)):
         ind, period, dim, cat = key
         where = f"{ind} {period} " + ("total" if dim is None else f"{dim}={cat}")
         if key not in hand:
-            problems.append(f"{where}: only the engine has this row {engine[key]}")
+            problems.append(f"{where}: only {first} has this row {engine[key]}")
             continue
         if key not in engine:
-            problems.append(f"{where}: only the hand-written SQL has this row {hand[key]}")
+            problems.append(f"{where}: only {second} has this row {hand[key]}")
             continue
         e, h = engine[key], hand[key]
         if not _same_value(e["value"], h["value"]):
-            problems.append(f"{where}: value engine={e['value']!r} hand-written={h['value']!r}")
+            problems.append(f"{where}: value {first}={e['value']!r} {second}={h['value']!r}")
         if e["n"] != h["n"]:
-            problems.append(f"{where}: n engine={e['n']!r} hand-written={h['n']!r}")
+            problems.append(f"{where}: n {first}={e['n']!r} {second}={h['n']!r}")
         if h["denominator"] is not None:  # a share: its parts must agree too
             for f in ("numerator", "denominator"):
                 if e[f] != h[f]:
-                    problems.append(f"{where}: {f} engine={e[f]!r} hand-written={h[f]!r}")
+                    problems.append(f"{where}: {f} {first}={e[f]!r} {second}={h[f]!r}")
     return problems
 
 
@@ -273,6 +336,145 @@ def make_random_db(path: Path | str, persons: int, seed: int = 0, chunk: int = 2
 
 # -- the benchmark --------------------------------------------------------------------
 
+RATIO_EXECUTE = "engine (batched) / hand-written, execute only"
+RATIO_END_TO_END = "engine (batched) / hand-written, end to end"
+RATIO_BATCHED = "engine batched / per indicator, execute only"
+
+
+class DuckdbBench:
+    """What `bench_duckdb` measured: the ratios (name: value), figures (name: seconds) and the cross-check's
+    differences (empty: every row agrees)."""
+
+    def __init__(self, figures: dict[str, float] | None = None, problems: list[str] | None = None) -> None:
+        self.ratios: dict[str, float] = {}
+        self.figures = figures or {}
+        self.problems = problems or []
+        self.indicators = 0  # how many were timed: those with a hand-written query
+
+
+def _best(into: dict, key: str, value: float) -> None:
+    into[key] = min(into.get(key, math.inf), value)
+
+
+def bench_duckdb(data: Path, periods: list[str], repeat: int, indicators_dir: Path | None = None) -> DuckdbBench:
+    """Time the engine against the hand-written SQL on one DuckDB file, print it all, cross-check the rows."""
+    from engine import api
+    from engine.disclosure import linked_indicators
+    queries = load_handwritten()
+    catalogue = api.checked_catalogue(indicators_dir)
+    covered, skipped, stale = coverage(catalogue, queries)
+    queries = {i: queries[i] for i in covered}
+    linked = linked_indicators(catalogue.indicators.values(), covered)[len(covered):]
+
+    con = duckdb.connect(str(data), read_only=True)
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    con.close()
+    print(f"data: {data}  ({sum(counts.values()):,} rows: "
+          + ", ".join(f"{t} {n:,}" for t, n in counts.items()) + ")")
+    print(f"periods: {' '.join(periods)}   repeat: {repeat}   duckdb {duckdb.__version__}, {threads} threads")
+    print(f"indicators: {len(covered)} with hand-written SQL"
+          + (f"; skipped, no hand-written SQL: {', '.join(skipped)}" if skipped else ""))
+    if not covered:
+        print("nothing to compare: no catalogue indicator has a query in " + SQL_FILE.name, file=sys.stderr)
+        return DuckdbBench(problems=["no catalogue indicator has a hand-written query"])
+
+    best: dict[str, float] = {}      # figure: best seconds
+    best_stage: dict[str, float] = {}
+    best_per: dict[str, float] = {}   # indicator: engine's per-indicator query time
+    best_hand: dict[str, float] = {}  # indicator: hand-written query time
+    engine_rows = hand_rows = None
+    paths: dict[str, PathRun] = {}
+    for r in range(max(1, repeat)):
+        # alternate the order so neither side always runs on a warmer cache
+        for side in (("engine", "hand") if r % 2 == 0 else ("hand", "engine")):
+            if side == "engine":
+                rows, secs = run_engine_end_to_end(data, periods, covered, indicators_dir)
+                _best(best, "engine end to end", secs)
+                engine_rows = engine_rows or engine_rows_by_key(rows)
+                stages, runs = run_engine_parts(data, periods, covered, indicators_dir, batched_first=r % 2 == 0)
+                for k, v in stages.items():
+                    _best(best_stage, k, v)
+                for name, run in runs.items():
+                    _best(best, f"{name} wall", run.wall)
+                    _best(best, f"{name} in queries", run.in_queries)
+                    paths.setdefault(name, run)
+                for k, v in runs["per indicator"].per_indicator.items():
+                    _best(best_per, k, v)
+            else:
+                t = time.perf_counter()
+                con = duckdb.connect(str(data), read_only=True)
+                try:
+                    rows, per_ind = run_handwritten(con, queries, periods)
+                finally:
+                    con.close()
+                _best(best, "hand end to end", time.perf_counter() - t)
+                _best(best, "hand execute", sum(per_ind.values()))
+                hand_rows = hand_rows or rows
+                for k, v in per_ind.items():
+                    _best(best_hand, k, v)
+    assert engine_rows is not None and hand_rows is not None
+
+    ms = lambda s: f"{s * 1000:9.1f}"  # noqa: E731
+    ids = sorted(set(best_per) | set(best_hand))
+    width = max(map(len, ids))
+    print(f"\nper indicator, all periods, best of {repeat} (ms): engine = its own query per indicator and period "
+          "(the per-indicator path)")
+    print(f"{'indicator':<{width}}  {'engine':>9}  {'hand':>9}  ratio")
+    for i in ids:
+        e, h = best_per.get(i), best_hand.get(i)
+        ratio = f"{e / h:5.2f}x" if e is not None and h else "  -"
+        shown_e, shown_h = ms(e) if e is not None else "        -", ms(h) if h is not None else "        -"
+        print(f"{i:<{width}}  {shown_e}  {shown_h}  {ratio}")
+    per_sum, hand_sum = sum(best_per.values()), sum(best_hand.values())
+    print(f"{'sum of the bests':<{width}}  {ms(per_sum)}  {ms(hand_sum)}  {per_sum / hand_sum:5.2f}x")
+
+    per_stage = ", ".join(f"{k} {v * 1000:.1f}" for k, v in best_stage.items())
+    print(f"\nengine stages, best of {repeat} (ms): " + per_stage)
+    n_hand = len(queries) * len(periods)
+    for name in ("batched", "per indicator"):
+        print(f"engine {name + ':':<14} {paths[name].queries:4d} queries, {ms(best[name + ' in queries'])} ms in "
+              f"queries, {ms(best[name + ' wall'])} ms execute_batches (planning and splitting included)")
+    print(f"hand-written:          {n_hand:4d} queries, {ms(best['hand execute'])} ms in queries")
+    print(f"engine end to end (checked_catalogue + run, batched): {ms(best['engine end to end'])} ms")
+    print(f"hand-written end to end (connect + queries):          {ms(best['hand end to end'])} ms")
+    if linked:
+        print(f"  (api.run computes {len(linked)} more indicators over the same populations, for disclosure control: "
+              f"{', '.join(linked)})")
+
+    result = DuckdbBench(figures=dict(best))
+    result.indicators = len(covered)
+    result.ratios[RATIO_EXECUTE] = best["batched in queries"] / best["hand execute"]
+    result.ratios[RATIO_END_TO_END] = best["engine end to end"] / best["hand end to end"]
+    result.ratios[RATIO_BATCHED] = best["batched wall"] / best["per indicator wall"]
+    print()
+    for name, value in result.ratios.items():
+        print(f"ratio {name + ':':<52} {value:5.2f}x")
+
+    batched = engine_rows_by_key(flat(paths["batched"].rows))
+    unbatched = engine_rows_by_key(flat(paths["per indicator"].rows))
+    result.problems = (stale_problems(stale) + compare(engine_rows, hand_rows)
+                       + compare(batched, unbatched, ("batched", "per-indicator")))
+    print(f"\ncross-check: {len(engine_rows)} engine rows, {len(hand_rows)} hand-written rows; "
+          f"{len(batched)} rows batched, {len(unbatched)} per indicator")
+    if result.problems:
+        print(f"MISMATCH: {len(result.problems)} difference(s) between the engine and the hand-written SQL "
+              "(or between the batched and per-indicator paths)", file=sys.stderr)
+        for p in result.problems:
+            print(f"  MISMATCH {p}", file=sys.stderr)
+    else:
+        print("cross-check: OK, every row agrees (value, n, numerator/denominator; tolerance 1e-9), "
+              "and batched = per indicator")
+    return result
+
+
+def parse_periods(given: list[str] | None) -> list[str]:
+    periods = list(dict.fromkeys(p.strip() for p in (given or DEFAULT_PERIODS)))
+    for p in periods:
+        period_days(p)
+    return periods
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(ROOT / "data" / "demo.duckdb"), help="DuckDB file (default data/demo.duckdb)")
@@ -284,9 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--indicators", type=Path, default=None, help="catalogue folder (default: the project's)")
     args = ap.parse_args(argv)
     data = Path(args.data)
-    periods = list(dict.fromkeys(p.strip() for p in (args.period or DEFAULT_PERIODS)))
-    for p in periods:
-        period_days(p)
+    periods = parse_periods(args.period)
     if args.make_random:
         if data.exists():
             raise SystemExit(f"{data} exists; --make-random writes a new file")
@@ -298,87 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     if not data.is_file():
         raise SystemExit(f"no such DuckDB file: {data} (generate it with `indicators demo-data --out {data}`, "
                          f"or pass --make-random SIZE)")
-    from engine import api
-    queries = load_handwritten()
-    covered, skipped, stale = coverage(api.checked_catalogue(args.indicators), queries)
-    queries = {i: queries[i] for i in covered}
-
-    con = duckdb.connect(str(data), read_only=True)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    version = duckdb.__version__
-    con.close()
-    print(f"data: {data}  ({sum(counts.values()):,} rows: "
-          + ", ".join(f"{t} {n:,}" for t, n in counts.items()) + ")")
-    print(f"periods: {' '.join(periods)}   repeat: {args.repeat}   duckdb {version}, {threads} threads")
-    print(f"indicators: {len(covered)} with hand-written SQL"
-          + (f"; skipped, no hand-written SQL: {', '.join(skipped)}" if skipped else ""))
-    if not covered:
-        print("nothing to compare: no catalogue indicator has a query in " + SQL_FILE.name, file=sys.stderr)
-        return 1
-
-    best_e2e = best_hand_total = best_hand_exec = math.inf
-    best_stage: dict[str, float] = {}
-    best_exec: dict[str, float] = {}
-    best_hand: dict[str, float] = {}
-    engine_rows = hand_rows = None
-    for r in range(max(1, args.repeat)):
-        # alternate the order so neither side always runs on a warmer cache
-        for side in (("engine", "hand") if r % 2 == 0 else ("hand", "engine")):
-            if side == "engine":
-                rows, secs = run_engine_end_to_end(data, periods, covered, args.indicators)
-                best_e2e = min(best_e2e, secs)
-                engine_rows = engine_rows or engine_rows_by_key(rows)
-                stages, per_ind, _ = run_engine_parts(data, periods, covered, args.indicators)
-                for k, v in stages.items():
-                    best_stage[k] = min(best_stage.get(k, math.inf), v)
-                for k, v in per_ind.items():
-                    best_exec[k] = min(best_exec.get(k, math.inf), v)
-            else:
-                t = time.perf_counter()
-                con = duckdb.connect(str(data), read_only=True)
-                try:
-                    rows, per_ind = run_handwritten(con, queries, periods)
-                finally:
-                    con.close()
-                best_hand_total = min(best_hand_total, time.perf_counter() - t)
-                best_hand_exec = min(best_hand_exec, sum(per_ind.values()))
-                hand_rows = hand_rows or rows
-                for k, v in per_ind.items():
-                    best_hand[k] = min(best_hand.get(k, math.inf), v)
-
-    ms = lambda s: f"{s * 1000:9.1f}"  # noqa: E731
-    ids = sorted(set(best_exec) | set(best_hand))
-    width = max(map(len, ids))
-    print(f"\nper indicator, all periods, best of {args.repeat} (ms)")
-    print(f"{'indicator':<{width}}  {'engine':>9}  {'hand':>9}  ratio")
-    for i in ids:
-        e, h = best_exec.get(i), best_hand.get(i)
-        ratio = f"{e / h:5.2f}x" if e is not None and h else "  -"
-        shown_e, shown_h = ms(e) if e is not None else "        -", ms(h) if h is not None else "        -"
-        print(f"{i:<{width}}  {shown_e}  {shown_h}  {ratio}")
-    exec_sum = sum(best_exec.values())
-    hand_sum = sum(best_hand.values())
-    print(f"{'sum of the bests':<{width}}  {ms(exec_sum)}  {ms(hand_sum)}  {exec_sum / hand_sum:5.2f}x")
-
-    per_stage = ", ".join(f"{k} {v * 1000:.1f}" for k, v in best_stage.items())
-    print(f"\nengine stages, best of {args.repeat} (ms): " + per_stage)
-    print(f"engine execute only (compiled SQL, all):      {ms(best_stage['execute'])} ms")
-    print(f"hand-written execute only (all queries):      {ms(best_hand_exec)} ms")
-    print(f"engine end to end (checked_catalogue + run):  {ms(best_e2e)} ms")
-    print(f"hand-written end to end (connect + queries):  {ms(best_hand_total)} ms")
-    print(f"\nratio engine / hand-written, execute only:  {best_stage['execute'] / best_hand_exec:.2f}x")
-    print(f"ratio engine / hand-written, end to end:     {best_e2e / best_hand_total:.2f}x")
-
-    problems = stale_problems(stale) + compare(engine_rows, hand_rows)
-    print(f"\ncross-check: {len(engine_rows)} engine rows, {len(hand_rows)} hand-written rows")
-    if problems:
-        print(f"MISMATCH: {len(problems)} difference(s) between the engine and the hand-written SQL", file=sys.stderr)
-        for p in problems:
-            print(f"  MISMATCH {p}", file=sys.stderr)
-        return 1
-    print("cross-check: OK, every row agrees (value, n, numerator/denominator; tolerance 1e-9)")
-    return 0
+    return 1 if bench_duckdb(data, periods, args.repeat, args.indicators).problems else 0
 
 
 if __name__ == "__main__":
