@@ -156,13 +156,8 @@ class DataCache:
 
     def _read(self) -> dict[str, dict]:
         """The entries of the file when it is this key's, else none (missing, damaged, another key)."""
-        try:
-            with open(self.file, "rb") as f:
-                raw = f.read(MAX_BYTES + 1)
-            document = json.loads(raw.decode("utf-8")) if len(raw) <= MAX_BYTES else None
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("key") != self.key:
+        document = read_document(self.file, FORMAT, self.key)
+        if document is None:
             return {}
         entries = document.get("checks")
         return entries if isinstance(entries, dict) else {}
@@ -193,7 +188,7 @@ class DataCache:
                 entries[check.ident] = {"breaches": issue.breaches, "examples": list(issue.examples)}
         text = json.dumps({"format": FORMAT, "key": self.key, "checks": entries}, ensure_ascii=False,
                           sort_keys=True, indent=1)
-        _write(self.file, text)
+        write_document(self.file, text)
 
 
 def _scalar(value: Any) -> bool:
@@ -212,7 +207,22 @@ def _issue(check: Check, entry: dict) -> DataIssue | None:
     return check.issue(breaches, examples)
 
 
-def _write(path: Path, text: str) -> None:
+def read_document(path: Path, fmt: int, key: object) -> dict | None:
+    """A cache file's JSON document when it is of this format and key; None when it is missing, too large,
+    damaged or another's (a cache is never trusted, only used when it is certainly its key's)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        document = json.loads(raw.decode("utf-8")) if len(raw) <= MAX_BYTES else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != fmt or document.get("key") != key:
+        return None
+    return document
+
+
+def write_document(path: Path, text: str) -> None:
+    """Write a cache file atomically (owner-only); a failure is ignored: the cache only saves time."""
     from . import outputs
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .backends.base import MODEL_TYPES as TYPES
 from .model import Model
-
-TYPES = {"bigint": "BIGINT", "integer": "INT", "double": "DOUBLE", "varchar": "VARCHAR", "date": "DATE",
-         "boolean": "BOOLEAN"}
 
 
 def create_tables(model: Model) -> list[exp.Create]:

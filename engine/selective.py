@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,7 +51,6 @@ IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")               # the schema's identif
 COMMENT = re.compile(r"[ \t]#.*$")
 CACHE_FOLDER = "catalogues"
 CACHE_FORMAT = 1
-CACHE_MAX_BYTES = 4 * 1024 * 1024
 
 
 def _sha256(text: str) -> str:
@@ -275,16 +273,9 @@ class _Cache:
 
     def read(self) -> dict[str, dict]:
         """The entries kept for this key; none when there is no file, it is damaged or holds another key."""
-        if self.file is None:
-            return {}
-        try:
-            with open(self.file, "rb") as f:
-                raw = f.read(CACHE_MAX_BYTES + 1)
-            document = json.loads(raw.decode("utf-8")) if len(raw) <= CACHE_MAX_BYTES else None
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT \
-                or document.get("key") != self.key or not isinstance(document.get("files"), dict):
+        from .datacache import read_document
+        document = read_document(self.file, CACHE_FORMAT, self.key) if self.file is not None else None
+        if document is None or not isinstance(document.get("files"), dict):
             return {}
         self.entries = {name: entry for name, entry in document["files"].items() if _valid(entry)}
         return self.entries
@@ -294,24 +285,9 @@ class _Cache:
         ignored."""
         if self.file is None or entries == self.entries:
             return
-        from . import outputs
-        text = json.dumps({"format": CACHE_FORMAT, "key": self.key, "files": entries}, ensure_ascii=False,
-                          sort_keys=True, indent=1)
-        try:
-            self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = outputs.temporary_file(self.file.parent, self.file.name)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, self.file)
-            outputs.release(tmp)
-        except OSError:
-            outputs.remove(tmp)
-        except BaseException:
-            outputs.remove(tmp)
-            raise
+        from .datacache import write_document
+        write_document(self.file, json.dumps({"format": CACHE_FORMAT, "key": self.key, "files": entries},
+                                             ensure_ascii=False, sort_keys=True, indent=1))
 
 
 def _valid(entry: object) -> bool:
